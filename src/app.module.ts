@@ -1,0 +1,54 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { AuthModule } from './auth/auth.module';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+import { DatabaseModule } from './database/database.module';
+import { FhirConventionsInterceptor } from './fhir/fhir-conventions.interceptor';
+import { FhirExceptionFilter } from './fhir/fhir-exception.filter';
+import { HealthModule } from './health/health.module';
+import { JsonLogger } from './logging/json-logger';
+import { MetricsModule } from './metrics/metrics.module';
+import { FhirModule } from './fhir/fhir.module';
+
+/** Feature modules, in the order their routes should appear in the docs. */
+export const FEATURE_MODULES: Type<unknown>[] = [];
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, logger: JsonLogger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(config, logger),
+        CqrsModule.forRoot(),
+        DatabaseModule,
+        AuthModule,
+        MetricsModule,
+        HealthModule,
+        FhirModule,
+        ...FEATURE_MODULES,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: FhirExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: FhirConventionsInterceptor },
+      ],
+    };
+  }
+}
+
+/** The configuration and logger, available everywhere. */
+@Module({})
+class CoreModule {
+  static forRoot(config: AppConfig, logger: JsonLogger): DynamicModule {
+    return {
+      module: CoreModule,
+      global: true,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: JsonLogger, useValue: logger },
+      ],
+      exports: [APP_CONFIG, JsonLogger],
+    };
+  }
+}

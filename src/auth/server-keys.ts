@@ -1,0 +1,55 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { calculateJwkThumbprint, exportJWK, JWK } from 'jose';
+import { ConfigError, type AppConfig } from '../config/app-config';
+
+export const ACCESS_TOKEN_ALG = 'RS256';
+
+/**
+ * The server's own signing key for access tokens: AUTH_SIGNING_KEY_FILE (PEM) if set, else one
+ * generated on first start under DATA_DIR and reused (in memory only when DATA_DIR=memory://).
+ * The kid is the key's RFC 7638 thumbprint, so it changes exactly when the key does.
+ */
+export class ServerKeys {
+  private constructor(
+    readonly privateKey: KeyObject,
+    readonly publicKey: KeyObject,
+    readonly kid: string,
+    readonly publicJwk: JWK,
+  ) {}
+
+  static async load(config: Pick<AppConfig, 'authSigningKeyFile' | 'dataDir'>): Promise<ServerKeys> {
+    const privateKey = loadOrCreatePrivateKey(config);
+    if (privateKey.asymmetricKeyType !== 'rsa') {
+      throw new ConfigError('AUTH_SIGNING_KEY_FILE must hold an RSA private key (access tokens are RS256)');
+    }
+    const publicKey = createPublicKey(privateKey);
+    const jwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(jwk);
+    return new ServerKeys(privateKey, publicKey, kid, { ...jwk, kid, alg: ACCESS_TOKEN_ALG, use: 'sig' });
+  }
+
+  jwks(): { keys: JWK[] } {
+    return { keys: [this.publicJwk] };
+  }
+}
+
+function loadOrCreatePrivateKey(config: Pick<AppConfig, 'authSigningKeyFile' | 'dataDir'>): KeyObject {
+  if (config.authSigningKeyFile) {
+    try {
+      return createPrivateKey(readFileSync(config.authSigningKeyFile, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`AUTH_SIGNING_KEY_FILE ${config.authSigningKeyFile} is not a readable PEM private key`);
+    }
+  }
+  const generate = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  if (config.dataDir === 'memory://') return generate();
+  const file = join(config.dataDir, 'auth', 'signing-key.pem');
+  if (existsSync(file)) return createPrivateKey(readFileSync(file, 'utf8'));
+  const key = generate();
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return key;
+}

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import type { JSONWebKeySet } from 'jose';
+import { ConfigError } from '../config/app-config';
+import { PermissionSet } from './permissions';
+
+export interface Client {
+  clientId: string;
+  jwks: JSONWebKeySet;
+}
+
+export interface Supplier {
+  name: string;
+  permissions: PermissionSet;
+  grants: string[];
+  clients: Client[];
+  /** Requests per second, or null for no limit. */
+  rateLimitPerSecond: number | null;
+}
+
+/** The registered suppliers (SUPPLIERS_FILE): who may call, with which keys, and what they may do. */
+export class SupplierRegistry {
+  private readonly byName = new Map<string, Supplier>();
+  private readonly byClientId = new Map<string, Supplier>();
+
+  constructor(suppliers: Supplier[]) {
+    for (const s of suppliers) {
+      this.byName.set(s.name, s);
+      for (const c of s.clients) this.byClientId.set(c.clientId, s);
+    }
+  }
+
+  static fromFile(file: string): SupplierRegistry {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`SUPPLIERS_FILE ${file} cannot be read as JSON: ${(e as Error).message.split('\n')[0]}`);
+    }
+    try {
+      return new SupplierRegistry(parseSuppliers(raw));
+    } catch (e) {
+      throw new ConfigError(`SUPPLIERS_FILE ${file}: ${(e as Error).message}`);
+    }
+  }
+
+  supplier(name: string): Supplier | undefined {
+    return this.byName.get(name);
+  }
+
+  byClient(clientId: string): Supplier | undefined {
+    return this.byClientId.get(clientId);
+  }
+
+  client(clientId: string): Client | undefined {
+    return this.byClientId.get(clientId)?.clients.find((c) => c.clientId === clientId);
+  }
+
+  all(): Supplier[] {
+    return [...this.byName.values()];
+  }
+}
+
+function parseSuppliers(raw: unknown): Supplier[] {
+  const list = (raw as { suppliers?: unknown })?.suppliers;
+  if (!Array.isArray(list)) throw new Error('expected {"suppliers":[…]}');
+  const seenClients = new Set<string>();
+  return list.map((s: Record<string, unknown>, i) => {
+    const where = `suppliers[${i}]`;
+    if (typeof s?.name !== 'string' || !s.name) throw new Error(`${where}.name must be a non-empty string`);
+    const grants = s.permissions;
+    if (!Array.isArray(grants) || grants.some((g) => typeof g !== 'string')) throw new Error(`${where}.permissions must be an array of strings`);
+    const clients = Array.isArray(s.clients) ? s.clients : [];
+    const rate = s.rateLimitPerSecond;
+    if (rate !== undefined && rate !== null && !(typeof rate === 'number' && rate > 0)) throw new Error(`${where}.rateLimitPerSecond must be a positive number`);
+    let permissions: PermissionSet;
+    try {
+      permissions = new PermissionSet(grants as string[]);
+    } catch (e) {
+      throw new Error(`${where}.permissions: ${(e as Error).message}`);
+    }
+    return {
+      name: s.name,
+      grants: grants as string[],
+      permissions,
+      rateLimitPerSecond: typeof rate === 'number' ? rate : null,
+      clients: clients.map((c: Record<string, unknown>, j: number) => {
+        const cw = `${where}.clients[${j}]`;
+        if (typeof c?.clientId !== 'string' || !c.clientId) throw new Error(`${cw}.clientId must be a non-empty string`);
+        if (seenClients.has(c.clientId)) throw new Error(`${cw}.clientId ${c.clientId} is registered twice`);
+        seenClients.add(c.clientId);
+        const keys = (c.jwks as { keys?: unknown })?.keys;
+        if (!Array.isArray(keys)) throw new Error(`${cw}.jwks must be {"keys":[…]}`);
+        keys.forEach((k: Record<string, unknown>, n: number) => {
+          if (typeof k?.kid !== 'string' || !k.kid) throw new Error(`${cw}.jwks.keys[${n}] needs a kid`);
+          if ('d' in k) throw new Error(`${cw}.jwks.keys[${n}] is a private key: register public keys only`);
+          try {
+            createPublicKey({ key: k as never, format: 'jwk' });
+          } catch {
+            throw new Error(`${cw}.jwks.keys[${n}] is not a usable public key`);
+          }
+        });
+        return { clientId: c.clientId, jwks: c.jwks as JSONWebKeySet };
+      }),
+    };
+  });
+}

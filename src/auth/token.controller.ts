@@ -1,0 +1,37 @@
+import { Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
+import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { FormBody } from '../fhir/fhir-body.decorator';
+import { Public } from './public.decorator';
+import { ServerKeys } from './server-keys';
+import { AccessTokenResponse, TokenService } from './token.service';
+
+@ApiTags('Authentication')
+@Public()
+@Controller()
+export class TokenController {
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly keys: ServerKeys,
+  ) {}
+
+  @Post('oauth2/token')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiOperation({
+    summary: 'Exchange a signed client assertion (RFC 7523) for an access token',
+    description:
+      'Form fields: grant_type=client_credentials, client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer, client_assertion=<JWT signed RS512/RS256/ES256 with kid; iss=sub=client id; aud=<PUBLIC_BASE_URL>/oauth2/token; unique jti; exp at most 5 minutes ahead>.',
+  })
+  @ApiOkResponse({ description: '{"access_token": "...", "token_type": "Bearer", "expires_in": 599}' })
+  token(@FormBody() form: URLSearchParams): Promise<AccessTokenResponse> {
+    return this.tokens.exchange(form);
+  }
+
+  @Get('.well-known/jwks.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: 'The public keys that verify this server’s access tokens' })
+  jwks() {
+    return this.keys.jwks();
+  }
+}

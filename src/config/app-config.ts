@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+
+/** The project root: src/ and dist/ sit at the same depth below it. */
+export const PROJECT_ROOT = resolve(__dirname, '..', '..');
+export const FHIR_BASE_PATH = '/immunisation-fhir-api/FHIR/R4';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** PostgreSQL URL; null selects the embedded PGlite database under dataDir. */
+  databaseUrl: string | null;
+  databasePoolSize: number;
+  publicBaseUrl: string;
+  suppliersFile: string;
+  maxBodyBytes: number;
+  searchMaxCount: number;
+  authSigningKeyFile: string | null;
+  authJwksUri: string | null;
+  authIssuer: string | null;
+  authAudience: string | null;
+  authSupplierClaim: string;
+  accessTokenTtlSeconds: number;
+  logLevel: LogLevel;
+  subscriptionEndpointAllowlist: string[];
+  natsUrl: string | null;
+  notificationRelayEnabled: boolean;
+  notificationRetryBaseMs: number;
+  notificationRetryMaxMs: number;
+  notificationMaxAttempts: number;
+  notificationPollMs: number;
+  idempotencyTtlHours: number;
+}
+
+/** A bad setting: the message is one line that names the variable. */
+export class ConfigError extends Error {}
+
+type Raw = Record<string, string | number | boolean | undefined>;
+
+function defaults(): Raw {
+  const file = join(PROJECT_ROOT, 'config', 'defaults.json');
+  return JSON.parse(readFileSync(file, 'utf8')) as Raw;
+}
+
+class Reader {
+  constructor(private readonly env: Raw, private readonly base: Raw) {}
+
+  private raw(name: string): string {
+    const v = this.env[name] ?? this.base[name];
+    return v === undefined || v === null ? '' : String(v).trim();
+  }
+
+  string(name: string): string {
+    return this.raw(name);
+  }
+
+  optional(name: string): string | null {
+    const v = this.raw(name);
+    return v === '' ? null : v;
+  }
+
+  int(name: string, min: number, max: number): number {
+    const v = this.raw(name);
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v) || n < min || n > max) {
+      throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${v}")`);
+    }
+    return n;
+  }
+
+  bool(name: string): boolean {
+    const v = this.raw(name).toLowerCase();
+    if (['true', '1', 'yes'].includes(v)) return true;
+    if (['false', '0', 'no'].includes(v)) return false;
+    throw new ConfigError(`${name} must be true or false (got "${v}")`);
+  }
+
+  url(name: string, protocols: string[]): string | null {
+    const v = this.optional(name);
+    if (v === null) return null;
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      throw new ConfigError(`${name} must be a URL (got "${redact(v)}")`);
+    }
+    if (!protocols.includes(u.protocol)) {
+      throw new ConfigError(`${name} must use ${protocols.join(' or ')} (got "${u.protocol}")`);
+    }
+    return v;
+  }
+
+  oneOf<T extends string>(name: string, values: readonly T[]): T {
+    const v = this.raw(name) as T;
+    if (!values.includes(v)) throw new ConfigError(`${name} must be one of ${values.join(', ')} (got "${v}")`);
+    return v;
+  }
+}
+
+/** Never echo a password back into a log line. */
+function redact(v: string): string {
+  return v.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+/**
+ * Builds the validated configuration from environment variables over config/defaults.json.
+ * Throws ConfigError (one line naming the variable) on the first bad value.
+ */
+export function loadConfig(env: Raw = process.env): AppConfig {
+  const r = new Reader(env, defaults());
+  const port = r.int('PORT', 0, 65535);
+  const publicBaseUrl = (r.url('PUBLIC_BASE_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const fromRoot = (p: string) => (isAbsolute(p) ? p : join(PROJECT_ROOT, p));
+  // DATA_DIR=memory:// keeps everything in memory (tests, throw-away demos): nothing survives a restart.
+  const dataDir = r.string('DATA_DIR') || './data';
+  const signingKey = r.optional('AUTH_SIGNING_KEY_FILE');
+  const jwksUri = r.url('AUTH_JWKS_URI', ['http:', 'https:']);
+  const issuer = r.optional('AUTH_ISSUER');
+  if ((jwksUri === null) !== (issuer === null)) {
+    throw new ConfigError('AUTH_JWKS_URI and AUTH_ISSUER must be set together');
+  }
+  const retryBase = r.int('NOTIFICATION_RETRY_BASE_MS', 1, 3_600_000);
+  const retryMax = r.int('NOTIFICATION_RETRY_MAX_MS', 1, 86_400_000);
+  if (retryMax < retryBase) throw new ConfigError('NOTIFICATION_RETRY_MAX_MS must not be below NOTIFICATION_RETRY_BASE_MS');
+  return {
+    port,
+    host: r.string('HOST') || '0.0.0.0',
+    dataDir: dataDir === 'memory://' || isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir),
+    databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePoolSize: r.int('DATABASE_POOL_SIZE', 1, 200),
+    publicBaseUrl,
+    suppliersFile: fromRoot(r.string('SUPPLIERS_FILE') || 'config/suppliers.json'),
+    maxBodyBytes: r.int('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024),
+    searchMaxCount: r.int('SEARCH_MAX_COUNT', 1, 100_000),
+    authSigningKeyFile: signingKey === null ? null : fromRoot(signingKey),
+    authJwksUri: jwksUri,
+    authIssuer: issuer,
+    authAudience: r.optional('AUTH_AUDIENCE'),
+    authSupplierClaim: r.string('AUTH_SUPPLIER_CLAIM') || 'client_id',
+    accessTokenTtlSeconds: r.int('ACCESS_TOKEN_TTL_SECONDS', 60, 86_400),
+    logLevel: r.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const),
+    subscriptionEndpointAllowlist: r
+      .string('SUBSCRIPTION_ENDPOINT_ALLOWLIST')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    natsUrl: r.url('NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:']),
+    notificationRelayEnabled: r.bool('NOTIFICATION_RELAY_ENABLED'),
+    notificationRetryBaseMs: retryBase,
+    notificationRetryMaxMs: retryMax,
+    notificationMaxAttempts: r.int('NOTIFICATION_MAX_ATTEMPTS', 1, 1000),
+    notificationPollMs: r.int('NOTIFICATION_POLL_MS', 10, 600_000),
+    idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 1, 24 * 30),
+  };
+}
+
+/** Injection token for the AppConfig object. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,35 @@
+import { mkdirSync } from 'node:fs';
+import { DataSourceOptions } from 'typeorm';
+import { PGliteDriver } from 'typeorm-pglite';
+import type { AppConfig } from '../config/app-config';
+import { MIGRATIONS } from './migrations';
+
+/**
+ * PostgreSQL when DATABASE_URL is set; otherwise embedded PGlite (real PostgreSQL compiled to WASM)
+ * stored under DATA_DIR, so a first start needs no server. Same migrations, same SQL on both.
+ * `dataDir: 'memory://'` keeps PGlite in memory (tests).
+ */
+export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'databasePoolSize' | 'dataDir'>): DataSourceOptions {
+  const common = {
+    type: 'postgres' as const,
+    entities: [],
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    migrationsRun: false,
+    synchronize: false,
+    logging: false,
+  };
+  if (config.databaseUrl) {
+    return {
+      ...common,
+      url: config.databaseUrl,
+      extra: { max: config.databasePoolSize, application_name: 'immunisation-fhir-api' },
+    };
+  }
+  let dataDir: string | undefined;
+  if (config.dataDir !== 'memory://') {
+    dataDir = `${config.dataDir}/pglite`;
+    mkdirSync(dataDir, { recursive: true });
+  }
+  return { ...common, driver: new PGliteDriver(dataDir ? { dataDir } : {}).driver } as DataSourceOptions;
+}

@@ -1,0 +1,32 @@
+import { Global, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { JsonLogger } from '../logging/json-logger';
+import { Database } from './database';
+import { dataSourceOptions } from './data-source-options';
+import { runMigrations } from './migrator';
+
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => dataSourceOptions(config),
+    }),
+  ],
+  providers: [Database],
+  exports: [Database],
+})
+export class DatabaseModule implements OnApplicationBootstrap {
+  constructor(
+    @Inject(getDataSourceToken()) private readonly ds: DataSource,
+    private readonly logger: JsonLogger,
+  ) {}
+
+  /** Migrations run on every start (idempotent, serialised across instances by an advisory lock). */
+  async onApplicationBootstrap() {
+    const applied = await runMigrations(this.ds);
+    if (applied.length > 0) this.logger.info('migrations applied', { migrations: applied });
+  }
+}

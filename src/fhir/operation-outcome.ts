@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+
+export const OPERATION_OUTCOME_PROFILE = 'https://simplifier.net/guide/UKCoreDevelopment2/ProfileUKCore-OperationOutcome';
+export const HTTP_ERROR_CODE_SYSTEM = 'https://fhir.nhs.uk/Codesystem/http-error-codes';
+
+export type IssueSeverity = 'fatal' | 'error' | 'warning' | 'information';
+
+export interface OutcomeIssue {
+  severity: IssueSeverity;
+  code: string;
+  details?: { coding: { system: string; code: string }[] };
+  diagnostics?: string;
+  expression?: string[];
+}
+
+export interface OperationOutcome {
+  resourceType: 'OperationOutcome';
+  id: string;
+  meta: { profile: string[] };
+  issue: OutcomeIssue[];
+}
+
+/** One issue with the NHS http-error-codes coding. */
+export function issue(
+  severity: IssueSeverity,
+  code: string,
+  detailsCode: string,
+  diagnostics: string,
+  expression?: string,
+): OutcomeIssue {
+  const i: OutcomeIssue = {
+    severity,
+    code,
+    details: { coding: [{ system: HTTP_ERROR_CODE_SYSTEM, code: detailsCode }] },
+    diagnostics,
+  };
+  if (expression) i.expression = [expression];
+  return i;
+}
+
+export function operationOutcome(issues: OutcomeIssue[]): OperationOutcome {
+  return { resourceType: 'OperationOutcome', id: randomUUID(), meta: { profile: [OPERATION_OUTCOME_PROFILE] }, issue: issues };
+}
+
+/**
+ * The one error type the service throws for anything a client caused. The exception filter turns
+ * it into the contract's OperationOutcome; `headers` carries extras such as Allow or Retry-After.
+ */
+export class FhirError extends Error {
+  constructor(
+    readonly status: number,
+    readonly issues: OutcomeIssue[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(issues[0]?.diagnostics ?? `HTTP ${status}`);
+  }
+
+  outcome(): OperationOutcome {
+    return operationOutcome(this.issues);
+  }
+}
+
+/** The factory: one function per row of contract §3. */
+export const Errors = {
+  invalid: (diagnostics: string, expression?: string) =>
+    new FhirError(400, [issue('error', 'invalid', 'INVALID', diagnostics, expression)]),
+  invariant: (diagnostics: string, expression?: string) =>
+    new FhirError(400, [issue('error', 'invariant', 'INVARIANT', diagnostics, expression)]),
+  /** Several validation failures reported together, one issue each. */
+  invariants: (issues: { diagnostics: string; expression?: string }[]) =>
+    new FhirError(400, issues.map((i) => issue('error', 'invariant', 'INVARIANT', i.diagnostics, i.expression))),
+  unauthorized: (diagnostics: string) => new FhirError(401, [issue('error', 'login', 'UNAUTHORIZED', diagnostics)], {
+    'WWW-Authenticate': 'Bearer',
+  }),
+  forbidden: (diagnostics: string) => new FhirError(403, [issue('error', 'forbidden', 'FORBIDDEN', diagnostics)]),
+  notFound: (diagnostics: string) => new FhirError(404, [issue('error', 'not-found', 'NOT-FOUND', diagnostics)]),
+  methodNotAllowed: (diagnostics: string, allow: string[]) =>
+    new FhirError(405, [issue('error', 'not-supported', 'NOT-SUPPORTED', diagnostics)], { Allow: allow.join(', ') }),
+  notAcceptable: (diagnostics: string) => new FhirError(406, [issue('error', 'not-supported', 'NOT-SUPPORTED', diagnostics)]),
+  unsupportedMediaType: (diagnostics: string) =>
+    new FhirError(415, [issue('error', 'not-supported', 'NOT-SUPPORTED', diagnostics)]),
+  preconditionFailed: (diagnostics: string) =>
+    new FhirError(412, [issue('error', 'conflict', 'PRECONDITION-FAILED', diagnostics)]),
+  tooLarge: (diagnostics: string) => new FhirError(413, [issue('error', 'too-long', 'TOO-LARGE', diagnostics)]),
+  duplicate: (diagnostics: string, expression?: string) =>
+    new FhirError(422, [issue('error', 'duplicate', 'DUPLICATE', diagnostics, expression)]),
+  throttled: (diagnostics: string, retryAfterSeconds: number) =>
+    new FhirError(429, [issue('error', 'throttled', 'TOO-MANY-REQUESTS', diagnostics)], {
+      'Retry-After': String(retryAfterSeconds),
+    }),
+  exception: () =>
+    new FhirError(500, [issue('error', 'exception', 'EXCEPTION', 'An unexpected error occurred. It has been logged.')]),
+  unavailable: (diagnostics: string) =>
+    new FhirError(503, [issue('error', 'transient', 'SERVICE-UNAVAILABLE', diagnostics)], { 'Retry-After': '1' }),
+};
