@@ -7,12 +7,13 @@ import { DatabaseModule } from './database/database.module';
 import { FhirConventionsInterceptor } from './fhir/fhir-conventions.interceptor';
 import { FhirExceptionFilter } from './fhir/fhir-exception.filter';
 import { HealthModule } from './health/health.module';
+import { ImmunizationModule } from './immunization/immunization.module';
 import { JsonLogger } from './logging/json-logger';
 import { MetricsModule } from './metrics/metrics.module';
 import { FhirModule } from './fhir/fhir.module';
 
 /** Feature modules, in the order their routes should appear in the docs. */
-export const FEATURE_MODULES: Type<unknown>[] = [];
+export const FEATURE_MODULES: Type<unknown>[] = [ImmunizationModule];
 
 @Module({})
 export class AppModule {

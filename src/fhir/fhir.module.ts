@@ -1,6 +1,9 @@
 import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { CapabilityStatementService } from './capability/capability-statement.service';
+import { MetadataController } from './capability/metadata.controller';
 
-/** Shared FHIR HTTP pieces (outcomes, bundles, content types); feature modules import what they need. */
+/** Shared FHIR HTTP pieces: the CapabilityStatement built from the routes' own declarations. */
 @Global()
-@Module({})
+@Module({ imports: [DiscoveryModule], controllers: [MetadataController], providers: [CapabilityStatementService] })
 export class FhirModule {}

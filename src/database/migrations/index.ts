@@ -1,4 +1,5 @@
 import { Auth1763700000000 } from './1763700000000-auth';
+import { Immunization1763700100000 } from './1763700100000-immunization';
 
 /** Every migration, oldest first. Add new ones at the end. */
-export const MIGRATIONS = [Auth1763700000000];
+export const MIGRATIONS = [Auth1763700000000, Immunization1763700100000];

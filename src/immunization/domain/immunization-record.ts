@@ -1,0 +1,137 @@
+import type { Principal } from '../../auth/principal';
+import { Errors } from '../../fhir/operation-outcome';
+import type { ChangeOperation } from '../public/immunization-change';
+import { staleVersion, VersionPrecondition } from './version-precondition';
+
+/** What the write side knows about a record: the current row of the `immunization` table. */
+export interface StoredImmunization {
+  id: string;
+  version: number;
+  identifierSystem: string;
+  identifierValue: string;
+  vaccineType: string;
+  nhsNumber: string | null;
+  occurrence: string;
+  supplier: string;
+  deleted: boolean;
+  resource: Record<string, unknown>;
+  lastUpdated: Date;
+}
+
+/** Facts derived from a validated incoming resource. */
+export interface IncomingFacts {
+  vaccineType: string;
+  nhsNumber: string | null;
+  identifier: { system: string; value: string };
+  occurrence: string;
+}
+
+/** What the aggregate decided a write should do. `expectedVersion`/`wasDeleted` guard the SQL write. */
+export interface WriteDecision {
+  operation: ChangeOperation;
+  newVersion: number;
+  reinstated: boolean;
+  /** null: insert a new row; else the version-guarded UPDATE of the existing row. */
+  guard: { expectedVersion: number; wasDeleted: boolean } | null;
+  /** The error to answer when the guarded write finds the row changed underneath. */
+  onConflict: () => Error;
+}
+
+/** The row moved between read and write, and the decision should simply be taken again. */
+export class ConcurrentChange extends Error {
+  constructor() {
+    super('concurrent change; retry');
+  }
+}
+
+const typeLabel = (t: string) => `vaccine type ${t}`;
+
+/**
+ * The Immunization aggregate's decisions (pure): permissions, duplicates, reinstatement and
+ * versioning, in the order the contract gives (validation-rules §7). Version numbers follow NHS
+ * parity: create 1, each update or reinstate +1, delete keeps the number.
+ */
+export const ImmunizationRecord = {
+  decideCreate(existing: StoredImmunization | null, incoming: IncomingFacts, who: Principal): WriteDecision {
+    if (!who.supplier.permissions.allows('create', incoming.vaccineType)) {
+      throw Errors.forbidden(`Supplier ${who.supplier.name} may not create records of ${typeLabel(incoming.vaccineType)}.`);
+    }
+    const duplicate = () =>
+      Errors.duplicate(
+        `A live record already has identifier ${incoming.identifier.system}|${incoming.identifier.value}.`,
+        'Immunization.identifier[0]',
+      );
+    if (existing === null) return { operation: 'CREATE', newVersion: 1, reinstated: false, guard: null, onConflict: duplicate };
+    if (!existing.deleted) throw duplicate();
+    // Creating with a deleted record's identifier brings that record back, as its next version.
+    return {
+      operation: 'UPDATE',
+      newVersion: existing.version + 1,
+      reinstated: true,
+      guard: { expectedVersion: existing.version, wasDeleted: true },
+      onConflict: duplicate,
+    };
+  },
+
+  decideUpdate(
+    stored: StoredImmunization | null,
+    id: string,
+    incoming: IncomingFacts,
+    precondition: VersionPrecondition,
+    who: Principal,
+  ): WriteDecision {
+    if (stored === null) throw Errors.notFound(`Immunization ${id} does not exist.`);
+    for (const t of new Set([stored.vaccineType, incoming.vaccineType])) {
+      if (!who.supplier.permissions.allows('update', t)) {
+        throw Errors.forbidden(`Supplier ${who.supplier.name} may not update records of ${typeLabel(t)}.`);
+      }
+    }
+    if (incoming.identifier.system !== stored.identifierSystem || incoming.identifier.value !== stored.identifierValue) {
+      throw Errors.invariant(
+        `identifier must stay ${stored.identifierSystem}|${stored.identifierValue}: a record's identifier cannot be changed.`,
+        'Immunization.identifier[0]',
+      );
+    }
+    if (stored.deleted) {
+      // Updating a deleted record reinstates it; no version check applies (NHS parity).
+      return {
+        operation: 'UPDATE',
+        newVersion: stored.version + 1,
+        reinstated: true,
+        guard: { expectedVersion: stored.version, wasDeleted: true },
+        onConflict: () => staleVersion(precondition, stored.version + 1),
+      };
+    }
+    if (precondition.version !== stored.version) throw staleVersion(precondition, stored.version);
+    return {
+      operation: 'UPDATE',
+      newVersion: stored.version + 1,
+      reinstated: false,
+      guard: { expectedVersion: stored.version, wasDeleted: false },
+      // Another update won the race between our read and our write.
+      onConflict: () => staleVersion(precondition, stored.version + 1),
+    };
+  },
+
+  decideDelete(stored: StoredImmunization | null, id: string, who: Principal): WriteDecision {
+    if (stored === null || stored.deleted) throw Errors.notFound(`Immunization ${id} does not exist.`);
+    if (!who.supplier.permissions.allows('delete', stored.vaccineType)) {
+      throw Errors.forbidden(`Supplier ${who.supplier.name} may not delete records of ${typeLabel(stored.vaccineType)}.`);
+    }
+    return {
+      operation: 'DELETE',
+      newVersion: stored.version,
+      reinstated: false,
+      guard: { expectedVersion: stored.version, wasDeleted: false },
+      // Someone changed or deleted it between our read and our write: decide again on fresh state.
+      onConflict: () => new ConcurrentChange(),
+    };
+  },
+
+  /** read/vread/history: `r` on the record's vaccine type. */
+  assertCanRead(vaccineType: string, who: Principal) {
+    if (!who.supplier.permissions.allows('read', vaccineType)) {
+      throw Errors.forbidden(`Supplier ${who.supplier.name} may not read records of ${typeLabel(vaccineType)}.`);
+    }
+  },
+};

@@ -1,0 +1,11 @@
+/**
+ * The resource as stored and served: what the client sent, with the server's id and version meta.
+ * Client-sent meta.versionId / meta.lastUpdated are dropped, never trusted (validation-rules §1).
+ */
+export function representation(body: Record<string, unknown>, id: string, version: number, at: Date): Record<string, unknown> {
+  const { meta, id: _ignored, resourceType, ...rest } = body;
+  const clientMeta = meta && typeof meta === 'object' ? { ...(meta as Record<string, unknown>) } : {};
+  delete clientMeta.versionId;
+  delete clientMeta.lastUpdated;
+  return { resourceType, id, meta: { ...clientMeta, versionId: String(version), lastUpdated: at.toISOString() }, ...rest };
+}

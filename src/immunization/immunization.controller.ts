@@ -1,0 +1,169 @@
+import { Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentPrincipal, Principal } from '../auth/principal';
+import { APP_CONFIG, AppConfig, FHIR_BASE_PATH } from '../config/app-config';
+import { FhirInteraction } from '../fhir/capability/fhir-interaction.decorator';
+import { FhirJsonBody } from '../fhir/fhir-body.decorator';
+import { sendResource, sendWriteResult, setVersionHeaders } from '../fhir/fhir-response';
+import { Errors } from '../fhir/operation-outcome';
+import { CreateImmunization } from './commands/create-immunization/create-immunization.command';
+import { DeleteImmunization } from './commands/delete-immunization/delete-immunization.command';
+import { UpdateImmunization } from './commands/update-immunization/update-immunization.command';
+import { parseVersionPrecondition } from './domain/version-precondition';
+import { historyBundle } from './immunization-history.bundle';
+import { FeedCursor } from './infrastructure/immunization.repository';
+import { ImmunizationChangeFeed, ImmunizationHistory } from './queries/immunization-history/immunization-history.query';
+import { ReadImmunization } from './queries/read-immunization/read-immunization.query';
+
+const PATH_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const DEFAULT_FEED_COUNT = 100;
+const MAX_FEED_COUNT = 1000;
+
+/** Validation-rules §7.1: a malformed path id is 400 INVALID (an unknown well-formed one is 404). */
+function recordId(raw: string): string {
+  if (!PATH_ID.test(raw)) throw Errors.invalid(`The id "${raw.slice(0, 70)}" is not a valid FHIR id ([A-Za-z0-9-.], 1 to 64 characters).`);
+  return raw;
+}
+
+function requestIdOf(req: Request): string | null {
+  const v = req.headers['x-request-id'];
+  return typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : null;
+}
+
+/** Every Immunization write/read interaction on one screen; search lives in the Search module. */
+@ApiTags('Immunization')
+@Controller(`${FHIR_BASE_PATH}/Immunization`)
+export class ImmunizationController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private get base() {
+    return `${this.config.publicBaseUrl}${FHIR_BASE_PATH}`;
+  }
+
+  @Post()
+  @FhirInteraction('Immunization', 'create')
+  @ApiOperation({ summary: 'Record a vaccination event', description: '201 with Location, ETag and E-Tag. Creating with the identifier of a deleted record reinstates it. A retry with the same X-Request-ID within 24 h returns the first outcome.' })
+  @ApiBody({ description: 'A FHIR R4 Immunization (application/fhir+json)', schema: { type: 'object' } })
+  @ApiHeader({ name: 'X-Request-ID', required: false, description: 'Makes a retried create idempotent (24 h)' })
+  @ApiHeader({ name: 'Prefer', required: false, description: 'return=minimal (default) | representation | OperationOutcome' })
+  @ApiResponse({ status: 201, description: 'Created' })
+  async create(@FhirJsonBody() body: unknown, @CurrentPrincipal() who: Principal, @Req() req: Request, @Res() res: Response) {
+    const r = await this.commands.execute(new CreateImmunization(body, who, requestIdOf(req)));
+    res.setHeader('Location', `${this.base}/Immunization/${r.id}`);
+    setVersionHeaders(res, r.version, r.lastUpdated);
+    sendWriteResult(req, res, 201, r.resource, r.replayed ? 'Already created by an earlier request with this X-Request-ID.' : 'Created.');
+  }
+
+  @Get('_history')
+  @FhirInteraction('Immunization', 'history-type')
+  @ApiOperation({ summary: 'Change feed: every change the caller may read, oldest first, paged with next links' })
+  @ApiQuery({ name: '_since', required: false, description: 'Only changes at or after this instant' })
+  @ApiQuery({ name: '_count', required: false, description: `Page size (default ${DEFAULT_FEED_COUNT}, at most ${MAX_FEED_COUNT})` })
+  async changeFeed(@Req() req: Request, @CurrentPrincipal() who: Principal, @Res() res: Response) {
+    const params = new URLSearchParams(req.url.split('?')[1] ?? '');
+    const single = (name: string) => {
+      const all = params.getAll(name);
+      if (all.length > 1) throw Errors.invalid(`${name} may be given only once.`);
+      return all[0];
+    };
+    const sinceRaw = single('_since');
+    let since: Date | null = null;
+    if (sinceRaw !== undefined) {
+      if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(sinceRaw) || Number.isNaN(Date.parse(sinceRaw))) {
+        throw Errors.invalid('_since must be a FHIR instant, e.g. 2026-01-31T12:00:00Z.', '_since');
+      }
+      since = new Date(sinceRaw);
+    }
+    const countRaw = single('_count');
+    let count = DEFAULT_FEED_COUNT;
+    if (countRaw !== undefined) {
+      if (!/^\d{1,6}$/.test(countRaw) || Number(countRaw) < 1) throw Errors.invalid('_count must be a positive whole number.', '_count');
+      count = Math.min(Number(countRaw), MAX_FEED_COUNT);
+    }
+    const cursorRaw = single('_cursor');
+    let after: FeedCursor | null = null;
+    if (cursorRaw !== undefined) {
+      const m = /^(\d{1,20})\.(\d{1,20})$/.exec(cursorRaw);
+      if (!m) throw Errors.invalid('_cursor is not one this server handed out.', '_cursor');
+      after = { txid: m[1], seq: m[2] };
+    }
+    const page = await this.queries.execute(new ImmunizationChangeFeed(who, since, after, count));
+    const url = (cursor: FeedCursor | null) => {
+      const p = new URLSearchParams();
+      if (sinceRaw !== undefined) p.set('_since', sinceRaw);
+      p.set('_count', String(count));
+      if (cursor) p.set('_cursor', `${cursor.txid}.${cursor.seq}`);
+      return `${this.base}/Immunization/_history?${p.toString()}`;
+    };
+    const links = [{ relation: 'self', url: url(after) }];
+    if (page.next) links.push({ relation: 'next', url: url(page.next) });
+    sendResource(res, 200, historyBundle(page.events, this.base, links));
+  }
+
+  @Get(':id')
+  @FhirInteraction('Immunization', 'read')
+  @ApiOperation({ summary: 'Read the current version of a record' })
+  @ApiParam({ name: 'id', description: 'Server-assigned id (UUID)' })
+  async read(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
+    const r = await this.queries.execute(new ReadImmunization(recordId(rawId), who));
+    setVersionHeaders(res, r.version, r.lastUpdated);
+    sendResource(res, 200, r.resource);
+  }
+
+  @Get(':id/_history')
+  @FhirInteraction('Immunization', 'history-instance')
+  @ApiOperation({ summary: 'Every version of a record, newest first, deletions included' })
+  async history(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
+    const id = recordId(rawId);
+    const events = await this.queries.execute(new ImmunizationHistory(id, who));
+    sendResource(res, 200, historyBundle(events, this.base, [{ relation: 'self', url: `${this.base}/Immunization/${id}/_history` }], events.length));
+  }
+
+  @Get(':id/_history/:vid')
+  @FhirInteraction('Immunization', 'vread')
+  @ApiOperation({ summary: 'Read one version of a record' })
+  async vread(@Param('id') rawId: string, @Param('vid') vid: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
+    const id = recordId(rawId);
+    if (!/^[1-9]\d{0,8}$/.test(vid)) throw Errors.notFound(`Immunization ${id} has no version ${vid.slice(0, 20)}.`);
+    const r = await this.queries.execute(new ReadImmunization(id, who, Number(vid)));
+    setVersionHeaders(res, r.version, r.lastUpdated);
+    sendResource(res, 200, r.resource);
+  }
+
+  @Put(':id')
+  @FhirInteraction('Immunization', 'update')
+  @ApiOperation({ summary: 'Correct a record (or reinstate a deleted one)', description: 'Needs E-Tag: <version> (mismatch → 400) or If-Match: W/"<version>" (mismatch → 412).' })
+  @ApiHeader({ name: 'E-Tag', required: false })
+  @ApiHeader({ name: 'If-Match', required: false })
+  @ApiBody({ description: 'The whole FHIR R4 Immunization, with id equal to the path id', schema: { type: 'object' } })
+  async update(
+    @Param('id') rawId: string,
+    @Headers('e-tag') eTag: string | undefined,
+    @Headers('if-match') ifMatch: string | undefined,
+    @FhirJsonBody() body: unknown,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    // validation-rules §7: 1. path id, 2. version header, then the body (in the handler).
+    recordId(rawId);
+    const precondition = parseVersionPrecondition(eTag, ifMatch);
+    const r = await this.commands.execute(new UpdateImmunization(rawId, body, precondition, who, requestIdOf(req)));
+    setVersionHeaders(res, r.version, r.lastUpdated);
+    sendWriteResult(req, res, 200, r.resource, 'Updated.');
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @FhirInteraction('Immunization', 'delete')
+  @ApiOperation({ summary: 'Delete a record (its history stays readable; an update or a create with its identifier reinstates it)' })
+  async delete(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<void> {
+    await this.commands.execute(new DeleteImmunization(recordId(rawId), who, requestIdOf(req)));
+  }
+}

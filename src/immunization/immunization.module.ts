@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { CreateImmunizationHandler } from './commands/create-immunization/create-immunization.handler';
+import { DeleteImmunizationHandler } from './commands/delete-immunization/delete-immunization.handler';
+import { ImmunizationWriter } from './commands/immunization-writer';
+import { UpdateImmunizationHandler } from './commands/update-immunization/update-immunization.handler';
+import { ImmunizationController } from './immunization.controller';
+import { ImmunizationRepository } from './infrastructure/immunization.repository';
+import { ChangeProjectors } from './public/change-projectors';
+import { ImmunizationChangeFeedHandler, ImmunizationHistoryHandler } from './queries/immunization-history/immunization-history.handler';
+import { ReadImmunizationHandler } from './queries/read-immunization/read-immunization.handler';
+
+/**
+ * Write side of Immunization. Public surface (./public): the ChangeProjectors registry other modules
+ * plug their in-transaction projections into, the ImmunizationChange shape and ImmunizationChanged event.
+ */
+@Module({
+  controllers: [ImmunizationController],
+  providers: [
+    ImmunizationRepository,
+    ImmunizationWriter,
+    ChangeProjectors,
+    CreateImmunizationHandler,
+    UpdateImmunizationHandler,
+    DeleteImmunizationHandler,
+    ReadImmunizationHandler,
+    ImmunizationHistoryHandler,
+    ImmunizationChangeFeedHandler,
+  ],
+  exports: [ChangeProjectors],
+})
+export class ImmunizationModule {}

@@ -1,0 +1,196 @@
+import { Injectable } from '@nestjs/common';
+import type { SqlExecutor, Tx } from '../../database/database';
+import type { StoredImmunization } from '../domain/immunization-record';
+import type { ChangeOperation } from '../public/immunization-change';
+
+interface Row {
+  id: string;
+  version: number;
+  identifier_system: string;
+  identifier_value: string;
+  vaccine_type: string;
+  nhs_number: string | null;
+  occurrence: string;
+  supplier: string;
+  deleted: boolean;
+  resource: Record<string, unknown>;
+  updated_at: Date;
+}
+
+/** Server ids are UUIDs; anything else cannot exist (and must not reach a uuid column as a cast error). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const COLUMNS = `id, version, identifier_system, identifier_value, vaccine_type, nhs_number, occurrence, supplier,
+  deleted_at IS NOT NULL AS deleted, resource, updated_at`;
+
+function toStored(r: Row): StoredImmunization {
+  return {
+    id: r.id,
+    version: r.version,
+    identifierSystem: r.identifier_system,
+    identifierValue: r.identifier_value,
+    vaccineType: r.vaccine_type,
+    nhsNumber: r.nhs_number,
+    occurrence: r.occurrence,
+    supplier: r.supplier,
+    deleted: r.deleted,
+    resource: r.resource,
+    lastUpdated: new Date(r.updated_at),
+  };
+}
+
+export interface RowWrite {
+  id: string;
+  version: number;
+  identifier: { system: string; value: string };
+  nhsNumber: string | null;
+  vaccineType: string;
+  occurrence: string;
+  supplier: string;
+  resource: Record<string, unknown>;
+  at: Date;
+}
+
+export interface EventRow {
+  seq: string;
+  version: number;
+  operation: ChangeOperation;
+  vaccine_type: string;
+  resource: Record<string, unknown>;
+  recorded_at: Date;
+  immunization_id: string;
+  txid: string;
+}
+
+/** Feed position: events are read in (txid, seq) order, see changeFeed(). */
+export interface FeedCursor {
+  txid: string;
+  seq: string;
+}
+
+/** All SQL of the Immunization write side and its history reads. */
+@Injectable()
+export class ImmunizationRepository {
+  async findById(db: SqlExecutor, id: string): Promise<StoredImmunization | null> {
+    if (!UUID.test(id)) return null;
+    const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM immunization WHERE id = $1`, [id]);
+    return rows.length ? toStored(rows[0]) : null;
+  }
+
+  /**
+   * One statement for the start of a create: the record holding this identifier (live or deleted)
+   * and, when the client sent X-Request-ID, the record a create with that id made in the last TTL hours.
+   */
+  async findForCreate(
+    tx: Tx,
+    identifier: { system: string; value: string },
+    retry: { supplier: string; requestId: string; ttlHours: number } | null,
+  ): Promise<{ byIdentifier: StoredImmunization | null; byRequestId: StoredImmunization | null }> {
+    const { rows } = await tx.query<Row & { matched: 'identifier' | 'request' }>(
+      `SELECT 'identifier' AS matched, ${COLUMNS} FROM immunization
+         WHERE identifier_system = $1 AND identifier_value = $2
+       UNION ALL
+       SELECT 'request' AS matched, ${COLUMNS} FROM immunization
+         WHERE $3::text IS NOT NULL AND id = (
+           SELECT immunization_id FROM immunization_event
+            WHERE supplier = $3 AND request_id = $4 AND recorded_at > now() - make_interval(hours => $5::int)
+              AND operation <> 'DELETE'
+            ORDER BY seq LIMIT 1)`,
+      [identifier.system, identifier.value, retry?.supplier ?? null, retry?.requestId ?? null, retry?.ttlHours ?? 24],
+    );
+    const pick = (m: string) => {
+      const r = rows.filter((x) => x.matched === m).sort((a, b) => Number(a.deleted) - Number(b.deleted))[0];
+      return r ? toStored(r) : null;
+    };
+    return { byIdentifier: pick('identifier'), byRequestId: pick('request') };
+  }
+
+  async insert(tx: Tx, w: RowWrite): Promise<void> {
+    await tx.query(
+      `INSERT INTO immunization (id, version, identifier_system, identifier_value, nhs_number, vaccine_type, occurrence,
+         supplier, resource, deleted_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json, NULL, $10, $10)`,
+      [w.id, w.version, w.identifier.system, w.identifier.value, w.nhsNumber, w.vaccineType, w.occurrence, w.supplier, JSON.stringify(w.resource), w.at],
+    );
+  }
+
+  /**
+   * The version-guarded write: one statement that succeeds only if the row is still at the version
+   * (and deleted-ness) the decision was based on. Returns false when someone else got there first.
+   */
+  async updateGuarded(tx: Tx, w: RowWrite, guard: { expectedVersion: number; wasDeleted: boolean }): Promise<boolean> {
+    const { rows } = await tx.query(
+      `UPDATE immunization SET version = $2, nhs_number = $3, vaccine_type = $4, occurrence = $5, supplier = $6,
+         resource = $7::json, deleted_at = NULL, updated_at = $8
+       WHERE id = $1 AND version = $9 AND (deleted_at IS NOT NULL) = $10
+       RETURNING version`,
+      [w.id, w.version, w.nhsNumber, w.vaccineType, w.occurrence, w.supplier, JSON.stringify(w.resource), w.at, guard.expectedVersion, guard.wasDeleted],
+    );
+    return rows.length === 1;
+  }
+
+  async markDeleted(tx: Tx, id: string, expectedVersion: number, at: Date): Promise<boolean> {
+    const { rows } = await tx.query(
+      `UPDATE immunization SET deleted_at = $3, updated_at = $3
+       WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING version`,
+      [id, expectedVersion, at],
+    );
+    return rows.length === 1;
+  }
+
+  async appendEvent(
+    tx: Tx,
+    e: { id: string; version: number; operation: ChangeOperation; supplier: string; vaccineType: string; requestId: string | null; resource: Record<string, unknown>; at: Date },
+  ): Promise<string> {
+    const { rows } = await tx.query<{ seq: string }>(
+      `INSERT INTO immunization_event (immunization_id, version, operation, supplier, vaccine_type, request_id, resource, recorded_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8) RETURNING seq::text AS seq`,
+      [e.id, e.version, e.operation, e.supplier, e.vaccineType, e.requestId, JSON.stringify(e.resource), e.at],
+    );
+    return rows[0].seq;
+  }
+
+  /** Every change of one record, newest first. */
+  async history(db: SqlExecutor, id: string): Promise<EventRow[]> {
+    if (!UUID.test(id)) return [];
+    const { rows } = await db.query<EventRow>(
+      `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, resource, recorded_at
+         FROM immunization_event WHERE immunization_id = $1 ORDER BY seq DESC`,
+      [id],
+    );
+    return rows;
+  }
+
+  /** The representation a record had at a version (a delete keeps the number, so skip it). */
+  async version(db: SqlExecutor, id: string, version: number): Promise<EventRow | null> {
+    if (!UUID.test(id)) return null;
+    const { rows } = await db.query<EventRow>(
+      `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, resource, recorded_at
+         FROM immunization_event WHERE immunization_id = $1 AND version = $2 AND operation <> 'DELETE'
+        ORDER BY seq DESC LIMIT 1`,
+      [id, version],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * The change feed, oldest first. Sequence numbers are handed out before commit, so a reader going
+   * by seq alone could step past a change that commits later with a smaller seq and never see it.
+   * Instead the feed is ordered by (transaction id, seq) and shows only transactions older than the
+   * oldest one still running (snapshot xmin): nothing can ever appear behind a cursor it has handed out.
+   */
+  async changeFeed(db: SqlExecutor, q: { since: Date | null; after: FeedCursor | null; types: string[]; limit: number }): Promise<EventRow[]> {
+    const { rows } = await db.query<EventRow>(
+      `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, resource, recorded_at
+         FROM immunization_event
+        WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+          AND ($1::timestamptz IS NULL OR recorded_at >= $1)
+          AND ($2::xid8 IS NULL OR (txid, seq) > ($2::xid8, $3::bigint))
+          AND vaccine_type = ANY($4::text[])
+        ORDER BY txid, seq
+        LIMIT $5`,
+      [q.since, q.after?.txid ?? null, q.after?.seq ?? null, q.types, q.limit],
+    );
+    return rows;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Tx } from '../../database/database';
+
+export type ChangeOperation = 'CREATE' | 'UPDATE' | 'DELETE';
+
+/**
+ * One committed change to an Immunization record: the row appended to the event log, as the
+ * other modules see it. `resource` is the full representation at `version` (for a DELETE, the
+ * representation that was deleted).
+ */
+export interface ImmunizationChange {
+  /** Position in the event log (bigint as a string). */
+  eventSeq: string;
+  id: string;
+  version: number;
+  operation: ChangeOperation;
+  /** True when an update or create brought a deleted record back. */
+  reinstated: boolean;
+  supplier: string;
+  vaccineType: string;
+  nhsNumber: string | null;
+  /** occurrenceDateTime as sent (a date or a date-time with offset). */
+  occurrence: string;
+  identifier: { system: string; value: string };
+  resource: Record<string, unknown>;
+  recordedAt: Date;
+  /** The record before this change, for projections that move rows (null on a first create). */
+  previous: { vaccineType: string; nhsNumber: string | null } | null;
+}
+
+/**
+ * Something another module keeps in step with the write side *inside the write transaction*
+ * (the search projection, the notification outbox). Registered with ChangeProjectors; it must use
+ * only the given transaction and issue as few statements as it can (the write path is budgeted).
+ */
+export interface ImmunizationChangeProjector {
+  readonly name: string;
+  project(tx: Tx, change: ImmunizationChange): Promise<void>;
+}

@@ -1,0 +1,4 @@
+// The Immunization module's public surface: what other modules may import.
+export * from './immunization-change';
+export * from './immunization-changed.event';
+export * from './change-projectors';

@@ -1,0 +1,31 @@
+import { Query } from '@nestjs/cqrs';
+import type { Principal } from '../../../auth/principal';
+import type { EventRow, FeedCursor } from '../../infrastructure/immunization.repository';
+
+/** GET /Immunization/{id}/_history: every change of one record, newest first, deletions included. */
+export class ImmunizationHistory extends Query<EventRow[]> {
+  constructor(
+    readonly id: string,
+    readonly principal: Principal,
+  ) {
+    super();
+  }
+}
+
+export interface ChangeFeedPage {
+  events: EventRow[];
+  /** Where the next page starts, when there may be more. */
+  next: FeedCursor | null;
+}
+
+/** GET /Immunization/_history: every change the caller may read, oldest first, paged. */
+export class ImmunizationChangeFeed extends Query<ChangeFeedPage> {
+  constructor(
+    readonly principal: Principal,
+    readonly since: Date | null,
+    readonly after: FeedCursor | null,
+    readonly count: number,
+  ) {
+    super();
+  }
+}

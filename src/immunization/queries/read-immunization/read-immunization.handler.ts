@@ -1,0 +1,27 @@
+import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Database } from '../../../database/database';
+import { Errors } from '../../../fhir/operation-outcome';
+import { ImmunizationRecord } from '../../domain/immunization-record';
+import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
+import { ReadImmunization, ReadResult } from './read-immunization.query';
+
+@QueryHandler(ReadImmunization)
+export class ReadImmunizationHandler implements IQueryHandler<ReadImmunization, ReadResult> {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: ImmunizationRepository,
+  ) {}
+
+  async execute(q: ReadImmunization): Promise<ReadResult> {
+    if (q.version === null) {
+      const r = await this.repo.findById(this.db, q.id);
+      if (r === null || r.deleted) throw Errors.notFound(`Immunization ${q.id} does not exist.`);
+      ImmunizationRecord.assertCanRead(r.vaccineType, q.principal);
+      return { id: r.id, version: r.version, lastUpdated: r.lastUpdated, resource: r.resource };
+    }
+    const e = await this.repo.version(this.db, q.id, q.version);
+    if (e === null) throw Errors.notFound(`Immunization ${q.id} has no version ${q.version}.`);
+    ImmunizationRecord.assertCanRead(e.vaccine_type, q.principal);
+    return { id: q.id, version: e.version, lastUpdated: new Date(e.recorded_at), resource: e.resource };
+  }
+}
