@@ -1,0 +1,323 @@
+import { SNOMED_SYSTEM, SnomedConceptId } from '../../domain/snomed-concept-id';
+import { VaccineType } from '../../domain/vaccine-type';
+import { isInFuture, parseOccurrenceDateTime, parseRecorded, type FhirMoment } from '../fhir-date';
+import { isObject, show } from '../json';
+import { OK, issue, requiredText, type Rule } from '../rule';
+import type { ValidationIssue } from '../validation-issue';
+
+export const VACCINATION_PROCEDURE_URL = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-VaccinationProcedure';
+
+const OCCURRENCE_FORMS = 'YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.ffffff] with offset +00:00, +01:00, +0000 or +0100';
+const RECORDED_FORMS = 'YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.ffffff] with an offset (e.g. +00:00) or Z';
+
+/** The three rules of a required, not-in-the-future date(-time) element. */
+function momentRules(element: 'occurrenceDateTime' | 'recorded', parse: (v: unknown) => FhirMoment | null, forms: string): Rule[] {
+  const path = `Immunization.${element}`;
+  return [
+    {
+      id: `immunization.${element}.required`,
+      section: '§4',
+      check: ({ resource }) =>
+        resource[element] === undefined ? [issue(`immunization.${element}.required`, path, `${path} is required (${forms})`)] : OK,
+    },
+    {
+      id: `immunization.${element}.format`,
+      section: '§4',
+      check: ({ resource }) => {
+        const value = resource[element];
+        if (value === undefined || parse(value) !== null) return OK;
+        return [issue(`immunization.${element}.format`, path, `${path} ${show(value)} is not an accepted date-time: use ${forms}, with a real calendar date`)];
+      },
+    },
+    {
+      id: `immunization.${element}.notFuture`,
+      section: '§4',
+      check: ({ resource, now }) => {
+        const moment = parse(resource[element]);
+        if (!moment || !isInFuture(moment, now)) return OK;
+        return [issue(`immunization.${element}.notFuture`, path, `${path} ${show(resource[element])} is in the future: it must not be later than now`)];
+      },
+    },
+  ];
+}
+
+function snomedCodings(codings: unknown): { coding: Record<string, unknown>; index: number }[] {
+  if (!Array.isArray(codings)) return [];
+  return codings.flatMap((c, index) => (isObject(c) && c.system === SNOMED_SYSTEM ? [{ coding: c, index }] : []));
+}
+
+function conceptIdIssues(rule: string, codingsPath: string, codings: unknown): ValidationIssue[] {
+  return snomedCodings(codings).flatMap(({ coding, index }) => {
+    const path = `${codingsPath}[${index}].code`;
+    if (coding.code === undefined) return [issue(rule, path, `${path} is required on a SNOMED CT coding`)];
+    const problem = SnomedConceptId.problem(coding.code);
+    return problem ? [issue(rule, path, `${path} ${show(coding.code)} is not a valid SNOMED CT concept id: it ${problem}`)] : [];
+  });
+}
+
+/** The single extension, when `extension` is an array of exactly one object. */
+function theExtension(resource: Record<string, unknown>): Record<string, unknown> | undefined {
+  const list = resource.extension;
+  return Array.isArray(list) && list.length === 1 && isObject(list[0]) ? list[0] : undefined;
+}
+
+/** protocolApplied[0], when it is an object. */
+function protocol(resource: Record<string, unknown>): Record<string, unknown> | undefined {
+  const list = resource.protocolApplied;
+  return Array.isArray(list) && isObject(list[0]) ? list[0] : undefined;
+}
+
+const TD = 'Immunization.protocolApplied[0].targetDisease';
+
+/**
+ * The single SNOMED code of each targetDisease element, or null for an element without exactly one
+ * SNOMED coding with a non-empty code (reported by protocolApplied.targetDisease.snomedCoding).
+ */
+function diseaseCodes(resource: Record<string, unknown>): (string | null)[] | undefined {
+  const diseases = protocol(resource)?.targetDisease;
+  if (!Array.isArray(diseases)) return undefined;
+  return diseases.map((d) => {
+    const snomed = isObject(d) ? snomedCodings(d.coding) : [];
+    const code = snomed.length === 1 ? snomed[0].coding.code : undefined;
+    return typeof code === 'string' && code.trim() !== '' ? code : null;
+  });
+}
+
+/** §4: the vaccination event itself. */
+export const eventRules: Rule[] = [
+  {
+    id: 'immunization.status',
+    section: '§4',
+    check: ({ resource }) => {
+      const status = resource.status;
+      if (status === 'completed') return OK;
+      const got = status === undefined ? 'it is missing' : `not ${show(status)}`;
+      return [issue('immunization.status', 'Immunization.status', `Immunization.status must be "completed" (the only status this service records), ${got}`)];
+    },
+  },
+  {
+    id: 'immunization.identifier.single',
+    section: '§4',
+    check: ({ resource }) => {
+      const list = resource.identifier;
+      if (list === undefined) return [issue('immunization.identifier.single', 'Immunization.identifier', 'Immunization.identifier is required: exactly one identifier (system and value) of the record in your system')];
+      if (!Array.isArray(list) || list.length <= 1) return OK;
+      return [issue('immunization.identifier.single', 'Immunization.identifier', `Immunization.identifier must hold exactly one identifier, found ${list.length}`)];
+    },
+  },
+  ...(['system', 'value'] as const).map(
+    (part): Rule => ({
+      id: `immunization.identifier.${part}`,
+      section: '§4',
+      check: ({ resource }) => {
+        const list = resource.identifier;
+        if (!Array.isArray(list) || list.length !== 1 || !isObject(list[0])) return OK;
+        return requiredText(`immunization.identifier.${part}`, `Immunization.identifier[0].${part}`, list[0][part]);
+      },
+    }),
+  ),
+  ...momentRules('occurrenceDateTime', parseOccurrenceDateTime, OCCURRENCE_FORMS),
+  ...momentRules('recorded', parseRecorded, RECORDED_FORMS),
+  {
+    id: 'immunization.primarySource',
+    section: '§4',
+    check: ({ resource }) =>
+      resource.primarySource === undefined
+        ? [issue('immunization.primarySource', 'Immunization.primarySource', 'Immunization.primarySource is required (true or false)')]
+        : OK,
+  },
+  {
+    id: 'immunization.location.required',
+    section: '§4',
+    check: ({ resource }) =>
+      resource.location === undefined
+        ? [issue('immunization.location.required', 'Immunization.location', 'Immunization.location is required, with identifier.system and identifier.value (where the vaccination took place)')]
+        : OK,
+  },
+  ...(['system', 'value'] as const).map(
+    (part): Rule => ({
+      id: `immunization.location.identifier.${part}`,
+      section: '§4',
+      check: ({ resource }) => {
+        const location = resource.location;
+        if (!isObject(location)) return OK;
+        const identifier = isObject(location.identifier) ? location.identifier : undefined;
+        if (location.identifier !== undefined && !identifier) return OK; // wrong type: reported by the structure
+        return requiredText(`immunization.location.identifier.${part}`, `Immunization.location.identifier.${part}`, identifier?.[part]);
+      },
+    }),
+  ),
+  {
+    id: 'immunization.extension.vaccinationProcedure',
+    section: '§4',
+    check: ({ resource }) => {
+      const rule = 'immunization.extension.vaccinationProcedure';
+      const list = resource.extension;
+      if (list === undefined) return [issue(rule, 'Immunization.extension', `Immunization.extension is required: exactly one extension, ${VACCINATION_PROCEDURE_URL}`)];
+      if (!Array.isArray(list) || list.length <= 1) return OK;
+      return [issue(rule, 'Immunization.extension', `Immunization.extension must hold exactly one extension (the VaccinationProcedure), found ${list.length}`)];
+    },
+  },
+  {
+    id: 'immunization.extension.url',
+    section: '§4',
+    check: ({ resource }) => {
+      const ext = theExtension(resource);
+      if (!ext || ext.url === VACCINATION_PROCEDURE_URL) return OK;
+      const got = ext.url === undefined ? 'it is missing' : `not ${show(ext.url)}`;
+      return [issue('immunization.extension.url', 'Immunization.extension[0].url', `Immunization.extension[0].url must be ${VACCINATION_PROCEDURE_URL}, ${got}`)];
+    },
+  },
+  {
+    id: 'immunization.extension.procedureCode',
+    section: '§4',
+    check: ({ resource }) => {
+      const rule = 'immunization.extension.procedureCode';
+      const ext = theExtension(resource);
+      if (!ext) return OK;
+      const base = 'Immunization.extension[0].valueCodeableConcept';
+      const concept = ext.valueCodeableConcept;
+      if (concept === undefined) return [issue(rule, base, `${base} is required: the SNOMED CT code of the vaccination procedure`)];
+      if (!isObject(concept)) return OK;
+      if (concept.coding === undefined) return [issue(rule, `${base}.coding`, `${base}.coding is required, with a SNOMED CT (${SNOMED_SYSTEM}) coding`)];
+      if (!Array.isArray(concept.coding)) return OK;
+      if (snomedCodings(concept.coding).length === 0) {
+        return [issue(rule, `${base}.coding`, `${base}.coding must hold a coding with system ${SNOMED_SYSTEM} naming the vaccination procedure`)];
+      }
+      return conceptIdIssues(rule, `${base}.coding`, concept.coding);
+    },
+  },
+  {
+    id: 'immunization.extension.procedureDisplay',
+    section: '§4',
+    check: ({ resource }) => {
+      const concept = theExtension(resource)?.valueCodeableConcept;
+      if (!isObject(concept)) return OK;
+      const base = 'Immunization.extension[0].valueCodeableConcept.coding';
+      return snomedCodings(concept.coding).flatMap(({ coding, index }) =>
+        coding.display === undefined ? [] : requiredText('immunization.extension.procedureDisplay', `${base}[${index}].display`, coding.display),
+      );
+    },
+  },
+  {
+    id: 'immunization.vaccineCode.required',
+    section: '§4',
+    check: ({ resource }) =>
+      resource.vaccineCode === undefined
+        ? [issue('immunization.vaccineCode.required', 'Immunization.vaccineCode', 'Immunization.vaccineCode is required: the vaccine product (SNOMED CT), or a NullFlavor code such as UNK')]
+        : OK,
+  },
+  {
+    id: 'immunization.vaccineCode.snomedCode',
+    section: '§4',
+    check: ({ resource }) =>
+      isObject(resource.vaccineCode) ? conceptIdIssues('immunization.vaccineCode.snomedCode', 'Immunization.vaccineCode.coding', resource.vaccineCode.coding) : OK,
+  },
+  {
+    id: 'immunization.protocolApplied.single',
+    section: '§4',
+    check: ({ resource }) => {
+      const list = resource.protocolApplied;
+      const rule = 'immunization.protocolApplied.single';
+      if (list === undefined) return [issue(rule, 'Immunization.protocolApplied', 'Immunization.protocolApplied is required: exactly one, with targetDisease and a dose number')];
+      if (!Array.isArray(list) || list.length <= 1) return OK;
+      return [issue(rule, 'Immunization.protocolApplied', `Immunization.protocolApplied must hold exactly one element, found ${list.length}`)];
+    },
+  },
+  {
+    id: 'immunization.protocolApplied.targetDisease.required',
+    section: '§4',
+    check: ({ resource }) => {
+      const p = protocol(resource);
+      return p && p.targetDisease === undefined
+        ? [issue('immunization.protocolApplied.targetDisease.required', TD, `${TD} is required: the SNOMED CT codes of the diseases the vaccine protects against`)]
+        : OK;
+    },
+  },
+  {
+    id: 'immunization.protocolApplied.targetDisease.snomedCoding',
+    section: '§4',
+    check: ({ resource }) => {
+      const rule = 'immunization.protocolApplied.targetDisease.snomedCoding';
+      const diseases = protocol(resource)?.targetDisease;
+      if (!Array.isArray(diseases)) return OK;
+      return diseases.flatMap((d, i): ValidationIssue[] => {
+        if (!isObject(d)) return [];
+        const path = `${TD}[${i}].coding`;
+        if (d.coding === undefined) return [issue(rule, path, `${path} is required: one SNOMED CT coding of the disease`)];
+        if (!Array.isArray(d.coding)) return [];
+        const snomed = snomedCodings(d.coding);
+        if (snomed.length !== 1) {
+          return [issue(rule, path, `${path} must hold exactly one coding with system ${SNOMED_SYSTEM}, found ${snomed.length === 0 ? 'none' : snomed.length}`)];
+        }
+        return [...requiredText(rule, `${path}[${snomed[0].index}].code`, snomed[0].coding.code)];
+      });
+    },
+  },
+  {
+    id: 'immunization.protocolApplied.targetDisease.unique',
+    section: '§4',
+    check: ({ resource }) => {
+      const codes = diseaseCodes(resource) ?? [];
+      const out: ValidationIssue[] = [];
+      codes.forEach((code, i) => {
+        const first = code === null ? -1 : codes.indexOf(code);
+        if (first >= 0 && first < i) {
+          out.push(issue('immunization.protocolApplied.targetDisease.unique', `${TD}[${i}]`, `${TD}[${i}] repeats disease ${code} (already in targetDisease[${first}]): each disease may appear once`));
+        }
+      });
+      return out;
+    },
+  },
+  {
+    id: 'immunization.protocolApplied.targetDisease.vaccineType',
+    section: '§4',
+    check: ({ resource }) => {
+      const codes = diseaseCodes(resource);
+      // Only a complete set can be matched; incomplete elements have their own issues.
+      if (!codes || codes.length === 0 || codes.includes(null)) return OK;
+      const known = codes as string[];
+      if (VaccineType.fromDiseaseCodes(known) !== null) return OK;
+      const candidates = [...new Set(known.flatMap((c) => VaccineType.coveringDisease(c)))].sort();
+      const hint = candidates.length > 0
+        ? `; vaccine types covering them: ${candidates.map((t) => `${t} (${VaccineType.diseasesOf(t).join(', ')})`).join('; ')}`
+        : '; none of them is a target disease of any vaccine type';
+      const sorted = [...new Set(known)].sort().join(', ');
+      return [issue('immunization.protocolApplied.targetDisease.vaccineType', TD, `${TD} codes {${sorted}} must be exactly the disease set of one vaccine type${hint}`)];
+    },
+  },
+  {
+    id: 'immunization.protocolApplied.doseNumber.choice',
+    section: '§1',
+    check: ({ resource }) => {
+      const p = protocol(resource);
+      if (!p) return OK;
+      const sent = ['doseNumberPositiveInt', 'doseNumberString'].filter((k) => p[k] !== undefined);
+      if (sent.length === 1) return OK;
+      const path = 'Immunization.protocolApplied[0].doseNumber';
+      return [
+        issue('immunization.protocolApplied.doseNumber.choice', path, sent.length === 0
+          ? `${path}[x] is required: send doseNumberPositiveInt (1 to 9) or doseNumberString`
+          : `${path}[x]: send only one of doseNumberPositiveInt and doseNumberString, not both`),
+      ];
+    },
+  },
+  {
+    id: 'immunization.protocolApplied.doseNumberPositiveInt.range',
+    section: '§4',
+    check: ({ resource }) => {
+      const v = protocol(resource)?.doseNumberPositiveInt;
+      if (v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 9)) return OK;
+      const path = 'Immunization.protocolApplied[0].doseNumberPositiveInt';
+      return [issue('immunization.protocolApplied.doseNumberPositiveInt.range', path, `${path} must be a whole number from 1 to 9, not ${show(v)}`)];
+    },
+  },
+  {
+    id: 'immunization.protocolApplied.doseNumberString.nonEmpty',
+    section: '§4',
+    check: ({ resource }) => {
+      const v = protocol(resource)?.doseNumberString;
+      return v === undefined ? OK : requiredText('immunization.protocolApplied.doseNumberString.nonEmpty', 'Immunization.protocolApplied[0].doseNumberString', v);
+    },
+  },
+];
