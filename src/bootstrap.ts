@@ -25,7 +25,6 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
     requestScope.run({ sqlStatements: 0 }, () => context(req, res, next));
   });
   app.use(bodyReader(config.maxBodyBytes));
-  app.enableShutdownHooks();
 
   const doc = new DocumentBuilder()
     .setTitle('Immunisation FHIR API')
@@ -51,5 +50,9 @@ export async function createApp(config: AppConfig, logger: JsonLogger): Promise<
     bufferLogs: false,
   });
   configureApp(app, config, logger);
+  // SIGTERM/SIGINT: stop taking connections, let in-flight requests finish (HTTP server close),
+  // run the shutdown hooks (relay stop, pool close), then exit 0. Nest's default re-raises the
+  // signal instead, which exits 143. Only the real process listens: tests close their apps.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   return app;
 }
