@@ -1,5 +1,10 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config/app-config';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { createApp } from './bootstrap';
 import { JsonLogger } from './logging/json-logger';
 
@@ -16,14 +21,36 @@ async function main() {
     throw e;
   }
   const logger = new JsonLogger(config.logLevel);
+  const initdb = pgliteWillInitdb(config);
   const app = await createApp(config, logger);
   await app.listen(config.port, config.host);
+  if (initdb) await releaseInitdbMemory();
   logger.info('ready', {
     url: config.publicBaseUrl,
     database: config.databaseUrl ? 'postgresql' : 'pglite',
     startupMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
     rssMiB: Math.round(process.memoryUsage().rss / 1048576),
   });
+}
+
+/** True when this start creates a new embedded database (first start on DATA_DIR, or memory://). */
+function pgliteWillInitdb(config: AppConfig): boolean {
+  if (config.databaseUrl) return false;
+  return config.dataDir === 'memory://' || !existsSync(join(config.dataDir, 'pglite', 'PG_VERSION'));
+}
+
+/**
+ * PGlite creates a new database by running initdb in a second, throw-away WASM instance. That
+ * garbage (~450 MiB of WASM memory) stays resident in an idle process until V8 happens to run a
+ * full GC, which can be never; collect it once, now. Its finalisers need a few rounds.
+ */
+async function releaseInitdbMemory() {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let round = 0; round < 4; round++) {
+    gc();
+    await sleep(50);
+  }
 }
 
 main().catch((e) => {
