@@ -30,6 +30,15 @@ export function isRealDate(value: unknown): value is string {
   return m !== null && realYmd(+m[1], +m[2], +m[3]);
 }
 
+/** Date.UTC without its 1900 shift for years 0–99 (FHIR years start at 0001). */
+function utcMs(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0): number {
+  if (y >= 100) return Date.UTC(y, mo, d, h, mi, s, ms);
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo, d);
+  t.setUTCHours(h, mi, s, ms);
+  return t.getTime();
+}
+
 function offsetMinutes(offset: string): number {
   if (offset === 'Z') return 0;
   const digits = offset.slice(1).replace(':', '');
@@ -45,11 +54,8 @@ function parseWith(re: RegExp, value: unknown): FhirMoment | null {
   if (!realYmd(y, mo, d)) return null;
   const date = value.slice(0, 10);
   if (m[4] === undefined) return { kind: 'date', date };
-  const ms = m[7] === undefined ? 0 : Math.floor(+m[7].padEnd(3, '0').slice(0, 3));
-  const utc = new Date(0);
-  utc.setUTCFullYear(y, mo - 1, d); // setUTCFullYear: years < 100 are not shifted to 19xx
-  utc.setUTCHours(+m[4], +m[5], +m[6], ms);
-  return { kind: 'dateTime', date, epochMs: utc.getTime() - offsetMinutes(m[8]) * 60_000 };
+  const ms = m[7] === undefined ? 0 : +m[7].padEnd(3, '0').slice(0, 3);
+  return { kind: 'dateTime', date, epochMs: utcMs(y, mo - 1, d, +m[4], +m[5], +m[6], ms) - offsetMinutes(m[8]) * 60_000 };
 }
 
 /** `occurrenceDateTime`: a date, or a date-time with a UK offset (+00:00, +01:00, +0000, +0100). */
@@ -101,11 +107,7 @@ export function dateTimeSpan(value: unknown): { low: number; high: number } | nu
     const moment = parseRecorded(value.replace(/:60(?=[.Z+-])/, ':59'));
     return moment && moment.kind === 'dateTime' ? { low: moment.epochMs, high: moment.epochMs } : null;
   }
-  const utc = (yy: number, mo: number, d: number) => {
-    const t = new Date(0);
-    t.setUTCFullYear(yy, mo, d);
-    return t.getTime();
-  };
+  const utc = (yy: number, mo: number, d: number) => utcMs(yy, mo, d);
   if (m[3] !== undefined) {
     if (!realYmd(y, +m[2], +m[3])) return null;
     const low = utc(y, +m[2] - 1, +m[3]);
@@ -118,7 +120,7 @@ export function dateTimeSpan(value: unknown): { low: number; high: number } | nu
   return { low: utc(y, 0, 1), high: utc(y + 1, 0, 1) - 1 };
 }
 
-/** The span of an accepted occurrence moment (a whole UK-agnostic UTC day for a date). */
+/** The span of an accepted occurrence moment (a whole UTC day for a date). */
 export function momentSpan(moment: FhirMoment): { low: number; high: number } {
   if (moment.kind === 'dateTime') return { low: moment.epochMs, high: moment.epochMs };
   return dateTimeSpan(moment.date) ?? { low: NaN, high: NaN };

@@ -35,7 +35,8 @@ export function structureValidator(): Compiled {
   if (compiled) return compiled;
   const started = process.hrtime.bigint();
   const { schema, fhirElements } = buildImmunizationSchema();
-  const ajv = new Ajv({ allErrors: true, strict: false, messages: false });
+  // unicodeRegExp off: FHIR's patterns are plain ASCII classes, and V8 runs non-unicode regexps faster.
+  const ajv = new Ajv({ allErrors: true, strict: false, messages: false, unicodeRegExp: false });
   const validate = ajv.compile(schema);
   compiled = { validate, fhirElements, compileMs: Number(process.hrtime.bigint() - started) / 1e6 };
   return compiled;

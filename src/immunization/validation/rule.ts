@@ -21,6 +21,18 @@ export interface RuleInput {
   practitioner: Located | undefined;
   /** `occurrenceDateTime` when it is in an accepted form, else null. */
   occurrence: FhirMoment | null;
+  /** `recorded` when it is in an accepted form, else null. */
+  recorded: FhirMoment | null;
+  /** Facts several rules derive from the body, computed once per validation (see {@link memo}). */
+  memo: Map<string, unknown>;
+}
+
+/** Computes a derived fact once per validation and shares it between rules. */
+export function memo<T>(input: RuleInput, key: string, compute: () => T): T {
+  if (input.memo.has(key)) return input.memo.get(key) as T;
+  const value = compute();
+  input.memo.set(key, value);
+  return value;
 }
 
 /**
@@ -47,6 +59,7 @@ export function issue(rule: string, expression: string, diagnostics: string): Va
  * reads as `contained Patient.birthDate`.
  */
 export function label(expression: string): string {
+  if (!expression.startsWith('Immunization.contained.where(')) return expression;
   return expression.replace(/^Immunization\.contained\.where\(resourceType='(Patient|Practitioner)'\)/, 'contained $1');
 }
 
@@ -54,14 +67,15 @@ export function label(expression: string): string {
  * A required element that must be a non-blank string: "is required" when absent, "must not be
  * empty" when blank. A non-string is the structural stage's to report (same expression, deduplicated).
  */
-export function requiredText(rule: string, expression: string, value: unknown, why = ''): readonly ValidationIssue[] {
-  if (value === undefined) return [issue(rule, expression, `${label(expression)} is required${why}`)];
-  if (typeof value !== 'string') return [issue(rule, expression, `${label(expression)} must be a string`)];
-  if (value.trim() === '') return [issue(rule, expression, `${label(expression)} must not be empty or blank`)];
-  return OK;
+export function requiredText(rule: string, expression: string | (() => string), value: unknown, why = ''): readonly ValidationIssue[] {
+  if (typeof value === 'string' && value.trim() !== '') return OK; // the common case builds no path
+  const path = typeof expression === 'string' ? expression : expression();
+  if (value === undefined) return [issue(rule, path, `${label(path)} is required${why}`)];
+  if (typeof value !== 'string') return [issue(rule, path, `${label(path)} must be a string`)];
+  return [issue(rule, path, `${label(path)} must not be empty or blank`)];
 }
 
 /** An optional element that, when sent, must be a non-blank string. */
-export function optionalText(rule: string, expression: string, value: unknown): readonly ValidationIssue[] {
+export function optionalText(rule: string, expression: string | (() => string), value: unknown): readonly ValidationIssue[] {
   return value === undefined ? OK : requiredText(rule, expression, value);
 }

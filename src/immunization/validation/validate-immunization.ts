@@ -1,5 +1,5 @@
 import { containedPath } from './fhir-path';
-import { parseOccurrenceDateTime } from './fhir-date';
+import { parseOccurrenceDateTime, parseRecorded } from './fhir-date';
 import { structuralIssues } from './fhir-structure';
 import { isObject, type JsonObject } from './json';
 import type { Located, RuleInput } from './rule';
@@ -44,6 +44,8 @@ export function validateImmunization(body: unknown, ctx: ValidationContext): Val
     patient: firstContained(body, 'Patient'),
     practitioner: firstContained(body, 'Practitioner'),
     occurrence: parseOccurrenceDateTime(body.occurrenceDateTime),
+    recorded: parseRecorded(body.recorded),
+    memo: new Map(),
   };
   for (const rule of IMMUNIZATION_RULES) {
     for (const found of rule.check(input)) {

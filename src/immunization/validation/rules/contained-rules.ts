@@ -73,7 +73,7 @@ export const containedRules: Rule[] = [
       if (!contained) return OK;
       const out: ValidationIssue[] = [];
       contained.forEach((entry, i) => {
-        if (!isObject(entry) || !ALLOWED.has(entry.resourceType as string)) return;
+        if (!isObject(entry) || !ALLOWED.has(entry.resourceType as string) || typeof entry.id === 'string') return;
         const path = `${containedPath(resource, i)}.id`;
         out.push(...requiredText('contained.id.required', path, entry.id, `: it is how the Immunization references the ${String(entry.resourceType)} ('#<id>')`));
       });

@@ -1,8 +1,8 @@
 import { SNOMED_SYSTEM, SnomedConceptId } from '../../domain/snomed-concept-id';
 import { VaccineType } from '../../domain/vaccine-type';
-import { isInFuture, parseOccurrenceDateTime, parseRecorded, type FhirMoment } from '../fhir-date';
+import { isInFuture, type FhirMoment } from '../fhir-date';
 import { isObject, show } from '../json';
-import { OK, issue, requiredText, type Rule } from '../rule';
+import { OK, issue, memo, requiredText, type Rule, type RuleInput } from '../rule';
 import type { ValidationIssue } from '../validation-issue';
 
 export const VACCINATION_PROCEDURE_URL = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-VaccinationProcedure';
@@ -11,7 +11,7 @@ const OCCURRENCE_FORMS = 'YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.ffffff] with offset
 const RECORDED_FORMS = 'YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.ffffff] with an offset (e.g. +00:00) or Z';
 
 /** The three rules of a required, not-in-the-future date(-time) element. */
-function momentRules(element: 'occurrenceDateTime' | 'recorded', parse: (v: unknown) => FhirMoment | null, forms: string): Rule[] {
+function momentRules(element: 'occurrenceDateTime' | 'recorded', parsed: (input: RuleInput) => FhirMoment | null, forms: string): Rule[] {
   const path = `Immunization.${element}`;
   return [
     {
@@ -23,27 +23,32 @@ function momentRules(element: 'occurrenceDateTime' | 'recorded', parse: (v: unkn
     {
       id: `immunization.${element}.format`,
       section: '§4',
-      check: ({ resource }) => {
-        const value = resource[element];
-        if (value === undefined || parse(value) !== null) return OK;
+      check: (input) => {
+        const value = input.resource[element];
+        if (value === undefined || parsed(input) !== null) return OK;
         return [issue(`immunization.${element}.format`, path, `${path} ${show(value)} is not an accepted date-time: use ${forms}, with a real calendar date`)];
       },
     },
     {
       id: `immunization.${element}.notFuture`,
       section: '§4',
-      check: ({ resource, now }) => {
-        const moment = parse(resource[element]);
-        if (!moment || !isInFuture(moment, now)) return OK;
-        return [issue(`immunization.${element}.notFuture`, path, `${path} ${show(resource[element])} is in the future: it must not be later than now`)];
+      check: (input) => {
+        const moment = parsed(input);
+        if (!moment || !isInFuture(moment, input.now)) return OK;
+        return [issue(`immunization.${element}.notFuture`, path, `${path} ${show(input.resource[element])} is in the future: it must not be later than now`)];
       },
     },
   ];
 }
 
 function snomedCodings(codings: unknown): { coding: Record<string, unknown>; index: number }[] {
-  if (!Array.isArray(codings)) return [];
-  return codings.flatMap((c, index) => (isObject(c) && c.system === SNOMED_SYSTEM ? [{ coding: c, index }] : []));
+  const out: { coding: Record<string, unknown>; index: number }[] = [];
+  if (!Array.isArray(codings)) return out;
+  for (let index = 0; index < codings.length; index++) {
+    const c: unknown = codings[index];
+    if (isObject(c) && c.system === SNOMED_SYSTEM) out.push({ coding: c, index });
+  }
+  return out;
 }
 
 function conceptIdIssues(rule: string, codingsPath: string, codings: unknown): ValidationIssue[] {
@@ -73,13 +78,15 @@ const TD = 'Immunization.protocolApplied[0].targetDisease';
  * The single SNOMED code of each targetDisease element, or null for an element without exactly one
  * SNOMED coding with a non-empty code (reported by protocolApplied.targetDisease.snomedCoding).
  */
-function diseaseCodes(resource: Record<string, unknown>): (string | null)[] | undefined {
-  const diseases = protocol(resource)?.targetDisease;
-  if (!Array.isArray(diseases)) return undefined;
-  return diseases.map((d) => {
-    const snomed = isObject(d) ? snomedCodings(d.coding) : [];
-    const code = snomed.length === 1 ? snomed[0].coding.code : undefined;
-    return typeof code === 'string' && code.trim() !== '' ? code : null;
+function diseaseCodes(input: RuleInput): (string | null)[] | undefined {
+  return memo(input, 'diseaseCodes', () => {
+    const diseases = protocol(input.resource)?.targetDisease;
+    if (!Array.isArray(diseases)) return undefined;
+    return diseases.map((d) => {
+      const snomed = isObject(d) ? snomedCodings(d.coding) : [];
+      const code = snomed.length === 1 ? snomed[0].coding.code : undefined;
+      return typeof code === 'string' && code.trim() !== '' ? code : null;
+    });
   });
 }
 
@@ -116,8 +123,8 @@ export const eventRules: Rule[] = [
       },
     }),
   ),
-  ...momentRules('occurrenceDateTime', parseOccurrenceDateTime, OCCURRENCE_FORMS),
-  ...momentRules('recorded', parseRecorded, RECORDED_FORMS),
+  ...momentRules('occurrenceDateTime', (input) => input.occurrence, OCCURRENCE_FORMS),
+  ...momentRules('recorded', (input) => input.recorded, RECORDED_FORMS),
   {
     id: 'immunization.primarySource',
     section: '§4',
@@ -257,8 +264,8 @@ export const eventRules: Rule[] = [
   {
     id: 'immunization.protocolApplied.targetDisease.unique',
     section: '§4',
-    check: ({ resource }) => {
-      const codes = diseaseCodes(resource) ?? [];
+    check: (input) => {
+      const codes = diseaseCodes(input) ?? [];
       const out: ValidationIssue[] = [];
       codes.forEach((code, i) => {
         const first = code === null ? -1 : codes.indexOf(code);
@@ -272,8 +279,8 @@ export const eventRules: Rule[] = [
   {
     id: 'immunization.protocolApplied.targetDisease.vaccineType',
     section: '§4',
-    check: ({ resource }) => {
-      const codes = diseaseCodes(resource);
+    check: (input) => {
+      const codes = diseaseCodes(input);
       // Only a complete set can be matched; incomplete elements have their own issues.
       if (!codes || codes.length === 0 || codes.includes(null)) return OK;
       const known = codes as string[];

@@ -2,7 +2,7 @@ import { NHS_NUMBER_SYSTEM, NhsNumber } from '../../../patient/nhs-number';
 import { isRealDate, momentSpan, ukToday } from '../fhir-date';
 import { isObject, show } from '../json';
 import { selectedNameIndex } from '../patient-name';
-import { OK, issue, label, requiredText, type Located, type Rule, type RuleInput } from '../rule';
+import { OK, issue, label, memo, requiredText, type Located, type Rule, type RuleInput } from '../rule';
 import type { ValidationIssue } from '../validation-issue';
 
 const GENDERS = new Set(['male', 'female', 'other', 'unknown']);
@@ -26,11 +26,13 @@ function singleIdentifier(p: Located): Record<string, unknown> | undefined {
 
 /** The name the rules apply to, with its index, or undefined when `name` is not a non-empty array. */
 function selectedName(p: Located, input: RuleInput): { name: unknown; index: number } | undefined {
-  const names = p.node.name;
-  if (!Array.isArray(names) || names.length === 0) return undefined;
-  const t = input.now.getTime();
-  const index = selectedNameIndex(names, input.occurrence ? momentSpan(input.occurrence) : { low: t, high: t });
-  return { name: names[index], index };
+  return memo(input, 'selectedName', () => {
+    const names = p.node.name;
+    if (!Array.isArray(names) || names.length === 0) return undefined;
+    const t = input.now.getTime();
+    const index = selectedNameIndex(names, input.occurrence ? momentSpan(input.occurrence) : { low: t, high: t });
+    return { name: names[index], index };
+  });
 }
 
 /** §3: the contained Patient. */
@@ -68,12 +70,12 @@ export const patientRules: Rule[] = [
   patientRule('patient.name.family', (p, input) => {
     const selected = selectedName(p, input);
     if (!selected || !isObject(selected.name)) return OK;
-    const path = `${p.path}.name[${selected.index}].family`;
+    const path = () => `${p.path}.name[${selected.index}].family`;
     const family = selected.name.family;
     const missing = requiredText('patient.name.family', path, family);
     if (missing.length > 0 || typeof family !== 'string') return missing;
-    const n = length(family);
-    return n > MAX_FAMILY ? [issue('patient.name.family', path, `${label(path)} must be at most ${MAX_FAMILY} characters, it has ${n}`)] : OK;
+    const n = family.length <= MAX_FAMILY ? family.length : length(family);
+    return n > MAX_FAMILY ? [issue('patient.name.family', path(), `${label(path())} must be at most ${MAX_FAMILY} characters, it has ${n}`)] : OK;
   }),
   patientRule('patient.name.given', (p, input) => {
     const rule = 'patient.name.given';
@@ -88,11 +90,10 @@ export const patientRules: Rule[] = [
     }
     const out: ValidationIssue[] = [];
     given.forEach((g, j) => {
-      const at = `${path}[${j}]`;
-      const blank = requiredText(rule, at, g);
+      const blank = requiredText(rule, () => `${path}[${j}]`, g);
       if (blank.length > 0) out.push(...blank);
-      else if (typeof g === 'string' && length(g) > MAX_GIVEN) {
-        out.push(issue(rule, at, `${label(at)} must be at most ${MAX_GIVEN} characters, it has ${length(g)}`));
+      else if (typeof g === 'string' && g.length > MAX_GIVEN && length(g) > MAX_GIVEN) {
+        out.push(issue(rule, `${path}[${j}]`, `${label(`${path}[${j}]`)} must be at most ${MAX_GIVEN} characters, it has ${length(g)}`));
       }
     });
     return out;

@@ -1,5 +1,5 @@
 import { isNonBlankString, isObject, show } from '../json';
-import { OK, issue, requiredText, type Rule, type RuleInput } from '../rule';
+import { OK, issue, memo, requiredText, type Rule, type RuleInput } from '../rule';
 import type { ValidationIssue } from '../validation-issue';
 
 const ORGANIZATION = 'Organization';
@@ -12,20 +12,32 @@ function actorOf(entry: unknown): Record<string, unknown> | undefined {
   return isObject(entry) && isObject(entry.actor) ? entry.actor : undefined;
 }
 
-/** The index of the one performer whose actor.type is Organization, or -1 when there is not exactly one. */
-function organizationIndex(resource: Record<string, unknown>): number {
-  const list = performers(resource) ?? [];
-  const found = list.flatMap((e, i) => (actorOf(e)?.type === ORGANIZATION ? [i] : []));
+/** Indexes of the performers whose actor.type is Organization. */
+function organizationIndexes(input: RuleInput): number[] {
+  return memo(input, 'organizations', () => {
+    const list = performers(input.resource) ?? [];
+    const found: number[] = [];
+    for (let i = 0; i < list.length; i++) if (actorOf(list[i])?.type === ORGANIZATION) found.push(i);
+    return found;
+  });
+}
+
+/** The index of the one Organization performer, or -1 when there is not exactly one. */
+function organizationIndex(input: RuleInput): number {
+  const found = organizationIndexes(input);
   return found.length === 1 ? found[0] : -1;
 }
 
 /** Ids of every contained Practitioner (a performer's `#` reference may point only to one of them). */
-function practitionerIds(resource: Record<string, unknown>): Set<string> {
-  const ids = new Set<string>();
-  if (Array.isArray(resource.contained)) {
-    for (const r of resource.contained) if (isObject(r) && r.resourceType === 'Practitioner' && typeof r.id === 'string') ids.add(r.id);
-  }
-  return ids;
+function practitionerIds(input: RuleInput): string[] {
+  return memo(input, 'practitionerIds', () => {
+    const contained = input.resource.contained;
+    const ids: string[] = [];
+    if (Array.isArray(contained)) {
+      for (const r of contained) if (isObject(r) && r.resourceType === 'Practitioner' && typeof r.id === 'string') ids.push(r.id);
+    }
+    return ids;
+  });
 }
 
 function organizationIdentifierRule(part: 'system' | 'value'): Rule {
@@ -33,12 +45,12 @@ function organizationIdentifierRule(part: 'system' | 'value'): Rule {
   return {
     id,
     section: '§2',
-    check: ({ resource }) => {
-      const i = organizationIndex(resource);
+    check: (input) => {
+      const i = organizationIndex(input);
       if (i < 0) return OK;
-      const identifier = actorOf(performers(resource)?.[i])?.identifier;
+      const identifier = actorOf(performers(input.resource)?.[i])?.identifier;
       const value = isObject(identifier) ? identifier[part] : undefined;
-      return requiredText(id, `Immunization.performer[${i}].actor.identifier.${part}`, value, ' (the ODS code of the organisation responsible)');
+      return requiredText(id, () => `Immunization.performer[${i}].actor.identifier.${part}`, value, ' (the ODS code of the organisation responsible)');
     },
   };
 }
@@ -66,13 +78,12 @@ export const referenceRules: Rule[] = [
   {
     id: 'immunization.performer.organization',
     section: '§2',
-    check: ({ resource }) => {
+    check: (input) => {
       const rule = 'immunization.performer.organization';
       const what = 'exactly one performer whose actor.type is "Organization" (the organisation responsible)';
-      if (resource.performer === undefined) return [issue(rule, 'Immunization.performer', `Immunization.performer is required: it must hold ${what}`)];
-      const list = performers(resource);
-      if (!list) return OK;
-      const n = list.filter((e) => actorOf(e)?.type === ORGANIZATION).length;
+      if (input.resource.performer === undefined) return [issue(rule, 'Immunization.performer', `Immunization.performer is required: it must hold ${what}`)];
+      if (!performers(input.resource)) return OK;
+      const n = organizationIndexes(input).length;
       return n === 1 ? OK : [issue(rule, 'Immunization.performer', `Immunization.performer must hold ${what}, found ${n === 0 ? 'none' : n}`)];
     },
   },
@@ -81,16 +92,17 @@ export const referenceRules: Rule[] = [
   {
     id: 'immunization.performer.reference.contained',
     section: '§2',
-    check: ({ resource }) => {
+    check: (input) => {
+      const { resource } = input;
       // Without contained resources there is nothing to resolve against (contained.required says so).
       if (!Array.isArray(resource.contained) || resource.contained.length === 0) return OK;
-      const ids = practitionerIds(resource);
+      const ids = practitionerIds(input);
       const out: ValidationIssue[] = [];
       (performers(resource) ?? []).forEach((entry, i) => {
         const ref = actorOf(entry)?.reference;
-        if (typeof ref !== 'string' || !ref.startsWith('#') || ids.has(ref.slice(1))) return;
+        if (typeof ref !== 'string' || !ref.startsWith('#') || ids.includes(ref.slice(1))) return;
         const path = `Immunization.performer[${i}].actor.reference`;
-        const known = ids.size > 0 ? `'#${[...ids][0]}'` : 'a contained Practitioner (there is none)';
+        const known = ids.length > 0 ? `'#${ids[0]}'` : 'a contained Practitioner (there is none)';
         out.push(issue('immunization.performer.reference.contained', path, `${path} ${show(ref)} is a local reference that does not point to the contained Practitioner: a '#' reference in performer may only be ${known}`));
       });
       return out;
@@ -99,12 +111,14 @@ export const referenceRules: Rule[] = [
   {
     id: 'immunization.performer.practitioner.referencedOnce',
     section: '§2',
-    check: ({ resource, practitioner }) => {
+    check: (input) => {
       const rule = 'immunization.performer.practitioner.referencedOnce';
-      const list = performers(resource);
-      if (!list || !practitioner || !isNonBlankString(practitioner.node.id) || practitionerIds(resource).size !== 1) return OK;
+      const { practitioner } = input;
+      const list = performers(input.resource);
+      if (!list || !practitioner || !isNonBlankString(practitioner.node.id) || practitionerIds(input).length !== 1) return OK;
       const target = `#${practitioner.node.id}`;
-      const refs = list.flatMap((e, i) => (actorOf(e)?.reference === target ? [i] : []));
+      const refs: number[] = [];
+      for (let i = 0; i < list.length; i++) if (actorOf(list[i])?.reference === target) refs.push(i);
       if (refs.length === 1) return OK;
       if (refs.length === 0) {
         return [issue(rule, 'Immunization.performer', `The contained Practitioner must be referenced by exactly one Immunization.performer (actor.reference '${target}'), found none`)];
