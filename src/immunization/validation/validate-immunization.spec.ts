@@ -170,6 +170,13 @@ describe('robustness: never throws, whatever is put anywhere', () => {
     },
   );
 
+  it.each(['__proto__', 'constructor', 'hasOwnProperty'])('treats a "%s" key from JSON.parse as an unknown element', (key) => {
+    const body = JSON.parse(JSON.stringify(seed()).replace('{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"X99999"}', `{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"X99999","${key}":{"x":1}}`));
+    expect(validateImmunization(body, create)).toEqual([
+      expect.objectContaining({ rule: 'structure.unknownElement', expression: `Immunization.location.identifier.${key}` }),
+    ]);
+  });
+
   it('reports every required element of an empty Immunization', () => {
     const rules = validateImmunization({ resourceType: 'Immunization' }, create).map((i) => i.rule);
     expect(rules).toEqual([
