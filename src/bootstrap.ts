@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
 import { AppConfig, FHIR_BASE_PATH } from './config/app-config';
 import { requestScope } from './database/request-scope';
+import { ConnectionDrain } from './fhir/connection-drain';
 import { bodyReader } from './fhir/request-body';
 import { requestContext } from './fhir/request-context';
 import { JsonLogger } from './logging/json-logger';
@@ -21,6 +22,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.useLogger(logger);
   const metrics = app.get(MetricsService);
   const context = requestContext(logger, metrics);
+  app.use(app.get(ConnectionDrain).middleware);
   app.use((req: Request, res: Response, next: NextFunction) => {
     requestScope.run({ sqlStatements: 0 }, () => context(req, res, next));
   });

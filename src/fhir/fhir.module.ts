@@ -2,8 +2,9 @@ import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CapabilityStatementService } from './capability/capability-statement.service';
 import { MetadataController } from './capability/metadata.controller';
+import { ConnectionDrain } from './connection-drain';
 
-/** Shared FHIR HTTP pieces: the CapabilityStatement built from the routes' own declarations. */
+/** Shared FHIR HTTP pieces: the CapabilityStatement built from the routes' own declarations; connection draining. */
 @Global()
-@Module({ imports: [DiscoveryModule], controllers: [MetadataController], providers: [CapabilityStatementService] })
+@Module({ imports: [DiscoveryModule], controllers: [MetadataController], providers: [CapabilityStatementService, ConnectionDrain], exports: [ConnectionDrain] })
 export class FhirModule {}
