@@ -1,0 +1,173 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { Client } from 'pg';
+import { PROJECT_ROOT } from '../../src/config/app-config';
+import { onPostgres, TEST_PG_URL } from '../support/test-app';
+
+/**
+ * The real process, as `npm start` runs it (src/main.ts, compiled per file by swc instead of tsc so
+ * no build is needed): configuration errors, start-up on PGlite or PostgreSQL, the token CLI,
+ * restart on existing data, and SIGTERM.
+ */
+const REGISTER = resolve(__dirname, 'support', 'swc-register.js');
+const SLOW = 120_000;
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+/** A clean environment: nothing from the caller's (no stray DATABASE_URL), only what we set. */
+function env(vars: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...vars };
+}
+
+function run(script: string, args: string[], vars: Record<string, string>): Run {
+  const child = spawn(process.execPath, ['-r', REGISTER, join(PROJECT_ROOT, script), ...args], {
+    cwd: PROJECT_ROOT,
+    env: env(vars),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+const logLines = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function waitFor<T>(what: string, probe: () => T | undefined, r: Run, ms = 100_000): Promise<T> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (r.child.exitCode !== null) throw new Error(`exited ${r.child.exitCode} before ${what}: ${r.stderr()}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const ready = (r: Run) => waitFor('ready', () => logLines(r.stdout()).find((l) => l.msg === 'ready'), r);
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((res, rej) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+}
+
+describe('the server process', () => {
+  it('refuses a bad setting with one line naming the variable and a non-zero exit', async () => {
+    const r = run('src/main.ts', [], { PORT: 'abc', DATA_DIR: 'memory://' });
+    expect(await r.exit).toBe(1);
+    expect(r.stderr()).toBe('configuration error: PORT must be an integer from 0 to 65535 (got "abc")\n');
+    expect(r.stdout()).toBe('');
+  }, SLOW);
+
+  it('refuses an unknown database scheme the same way', async () => {
+    const r = run('src/main.ts', [], { DATABASE_URL: 'mysql://x', DATA_DIR: 'memory://' });
+    expect(await r.exit).toBe(1);
+    expect(r.stderr().trim().split('\n')).toEqual([expect.stringMatching(/^configuration error: DATABASE_URL /)]);
+  }, SLOW);
+
+  describe(`start, token CLI, restart, SIGTERM (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
+    let dataDir: string;
+    let vars: Record<string, string>;
+    let dropDb: (() => Promise<void>) | null = null;
+
+    beforeAll(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'imms-process-'));
+      const port = await freePort();
+      vars = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+      if (onPostgres) {
+        const name = `imms_process_${randomUUID().slice(0, 8)}`;
+        const admin = new Client({ connectionString: TEST_PG_URL });
+        await admin.connect();
+        await admin.query(`CREATE DATABASE ${name}`);
+        await admin.end();
+        const url = new URL(TEST_PG_URL);
+        url.pathname = `/${name}`;
+        vars.DATABASE_URL = url.toString();
+        dropDb = async () => {
+          const c = new Client({ connectionString: TEST_PG_URL });
+          await c.connect();
+          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          await c.end();
+        };
+      }
+    });
+    afterAll(async () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      await dropDb?.();
+    });
+
+    const base = () => `http://127.0.0.1:${vars.PORT}`;
+    let firstKid: string;
+
+    it('starts on an empty database: migrates, reports ready, serves, and exits 0 on SIGTERM', async () => {
+      const r = run('src/main.ts', [], vars);
+      try {
+        const line = await ready(r);
+        expect(line).toMatchObject({ level: 'info', database: onPostgres ? 'postgresql' : 'pglite', url: `http://localhost:${vars.PORT}` });
+        expect(line.startupMs).toEqual(expect.any(Number));
+        expect(line.rssMiB).toEqual(expect.any(Number));
+        expect(logLines(r.stdout()).some((l) => l.msg === 'migrations applied')).toBe(true);
+
+        const health = await fetch(`${base()}/health/ready`);
+        expect(health.status).toBe(200);
+        const jwks = await (await fetch(`${base()}/.well-known/jwks.json`)).json();
+        firstKid = jwks.keys[0].kid;
+
+        // `npm run -s token -- --supplier EMIS`: same key and issuer as the running server.
+        const cli = run('src/auth/token-cli.ts', ['--supplier', 'EMIS'], vars);
+        expect(await cli.exit).toBe(0);
+        const token = cli.stdout().trim();
+        expect(token.split('.')).toHaveLength(3);
+        const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer: `http://localhost:${vars.PORT}` });
+        expect(payload).toMatchObject({ client_id: 'emis-app', aud: `http://localhost:${vars.PORT}` });
+        expect((payload.exp as number) - (payload.iat as number)).toBe(599);
+
+        const cliBad = run('src/auth/token-cli.ts', ['--supplier', 'NOBODY'], vars);
+        expect(await cliBad.exit).toBe(1);
+        expect(cliBad.stderr()).toMatch(/no supplier named NOBODY/);
+      } finally {
+        r.child.kill('SIGTERM');
+      }
+      expect(await r.exit).toBe(0);
+      expect(r.stderr()).toBe('');
+      expect(logLines(r.stdout()).filter((l) => l.level === 'error')).toEqual([]);
+    }, SLOW);
+
+    it('restarts on the existing data: nothing to migrate, the same signing key, and exits 0 on SIGTERM', async () => {
+      expect(firstKid).toBeDefined();
+      const r = run('src/main.ts', [], vars);
+      try {
+        await ready(r);
+        expect(logLines(r.stdout()).some((l) => l.msg === 'migrations applied')).toBe(false);
+        const jwks = await (await fetch(`${base()}/.well-known/jwks.json`)).json();
+        expect(jwks.keys[0].kid).toBe(firstKid);
+        expect((await fetch(`${base()}/health/ready`)).status).toBe(200);
+      } finally {
+        r.child.kill('SIGTERM');
+      }
+      expect(await r.exit).toBe(0);
+      expect(r.stderr()).toBe('');
+    }, SLOW);
+  });
+});
