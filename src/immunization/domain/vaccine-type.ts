@@ -13,7 +13,8 @@ function readConfig<T>(file: string): T {
 }
 
 /** Canonical key of a disease set: sorted unique codes. Order of the input does not matter. */
-function setKey(codes: Iterable<string>): string {
+function setKey(codes: readonly string[]): string {
+  if (codes.length === 1) return codes[0]; // most vaccine types target one disease
   return [...new Set(codes)].sort().join('|');
 }
 

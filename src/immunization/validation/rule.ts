@@ -23,15 +23,27 @@ export interface RuleInput {
   occurrence: FhirMoment | null;
   /** `recorded` when it is in an accepted form, else null. */
   recorded: FhirMoment | null;
-  /** Facts several rules derive from the body, computed once per validation (see {@link memo}). */
-  memo: Map<string, unknown>;
+  /** Facts several rules derive from the body, each computed on first use (see {@link memo}). */
+  facts: Partial<Facts>;
 }
 
-/** Computes a derived fact once per validation and shares it between rules. */
-export function memo<T>(input: RuleInput, key: string, compute: () => T): T {
-  if (input.memo.has(key)) return input.memo.get(key) as T;
+/** Derived facts shared between rules; `null` = computed, nothing there. */
+export interface Facts {
+  organizationIndexes: number[];
+  practitionerIds: string[];
+  diseaseCodes: (string | null)[] | null;
+  selectedName: { name: unknown; index: number } | null;
+}
+
+/**
+ * Computes a derived fact once per validation and shares it between rules (a plain object field:
+ * cheaper than a Map on the hot path).
+ */
+export function memo<K extends keyof Facts>(input: RuleInput, key: K, compute: () => Facts[K]): Facts[K] {
+  const known = input.facts[key];
+  if (known !== undefined) return known as Facts[K];
   const value = compute();
-  input.memo.set(key, value);
+  input.facts[key] = value;
   return value;
 }
 

@@ -45,7 +45,7 @@ export function validateImmunization(body: unknown, ctx: ValidationContext): Val
     practitioner: firstContained(body, 'Practitioner'),
     occurrence: parseOccurrenceDateTime(body.occurrenceDateTime),
     recorded: parseRecorded(body.recorded),
-    memo: new Map(),
+    facts: {},
   };
   for (const rule of IMMUNIZATION_RULES) {
     for (const found of rule.check(input)) {

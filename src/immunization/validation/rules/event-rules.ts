@@ -52,12 +52,16 @@ function snomedCodings(codings: unknown): { coding: Record<string, unknown>; ind
 }
 
 function conceptIdIssues(rule: string, codingsPath: string, codings: unknown): ValidationIssue[] {
-  return snomedCodings(codings).flatMap(({ coding, index }) => {
+  const out: ValidationIssue[] = [];
+  for (const { coding, index } of snomedCodings(codings)) {
+    const problem = coding.code === undefined ? null : SnomedConceptId.problem(coding.code);
+    if (coding.code !== undefined && problem === null) continue;
     const path = `${codingsPath}[${index}].code`;
-    if (coding.code === undefined) return [issue(rule, path, `${path} is required on a SNOMED CT coding`)];
-    const problem = SnomedConceptId.problem(coding.code);
-    return problem ? [issue(rule, path, `${path} ${show(coding.code)} is not a valid SNOMED CT concept id: it ${problem}`)] : [];
-  });
+    out.push(problem === null
+      ? issue(rule, path, `${path} is required on a SNOMED CT coding`)
+      : issue(rule, path, `${path} ${show(coding.code)} is not a valid SNOMED CT concept id: it ${problem}`));
+  }
+  return out;
 }
 
 /** The single extension, when `extension` is an array of exactly one object. */
@@ -78,10 +82,10 @@ const TD = 'Immunization.protocolApplied[0].targetDisease';
  * The single SNOMED code of each targetDisease element, or null for an element without exactly one
  * SNOMED coding with a non-empty code (reported by protocolApplied.targetDisease.snomedCoding).
  */
-function diseaseCodes(input: RuleInput): (string | null)[] | undefined {
+function diseaseCodes(input: RuleInput): (string | null)[] | null {
   return memo(input, 'diseaseCodes', () => {
     const diseases = protocol(input.resource)?.targetDisease;
-    if (!Array.isArray(diseases)) return undefined;
+    if (!Array.isArray(diseases)) return null;
     return diseases.map((d) => {
       const snomed = isObject(d) ? snomedCodings(d.coding) : [];
       const code = snomed.length === 1 ? snomed[0].coding.code : undefined;
@@ -248,17 +252,24 @@ export const eventRules: Rule[] = [
       const rule = 'immunization.protocolApplied.targetDisease.snomedCoding';
       const diseases = protocol(resource)?.targetDisease;
       if (!Array.isArray(diseases)) return OK;
-      return diseases.flatMap((d, i): ValidationIssue[] => {
-        if (!isObject(d)) return [];
-        const path = `${TD}[${i}].coding`;
-        if (d.coding === undefined) return [issue(rule, path, `${path} is required: one SNOMED CT coding of the disease`)];
-        if (!Array.isArray(d.coding)) return [];
+      const out: ValidationIssue[] = [];
+      for (let i = 0; i < diseases.length; i++) {
+        const d: unknown = diseases[i];
+        if (!isObject(d)) continue;
+        const path = () => `${TD}[${i}].coding`;
+        if (d.coding === undefined) {
+          out.push(issue(rule, path(), `${path()} is required: one SNOMED CT coding of the disease`));
+          continue;
+        }
+        if (!Array.isArray(d.coding)) continue;
         const snomed = snomedCodings(d.coding);
         if (snomed.length !== 1) {
-          return [issue(rule, path, `${path} must hold exactly one coding with system ${SNOMED_SYSTEM}, found ${snomed.length === 0 ? 'none' : snomed.length}`)];
+          out.push(issue(rule, path(), `${path()} must hold exactly one coding with system ${SNOMED_SYSTEM}, found ${snomed.length === 0 ? 'none' : snomed.length}`));
+        } else {
+          out.push(...requiredText(rule, () => `${path()}[${snomed[0].index}].code`, snomed[0].coding.code));
         }
-        return [...requiredText(rule, `${path}[${snomed[0].index}].code`, snomed[0].coding.code)];
-      });
+      }
+      return out;
     },
   },
   {

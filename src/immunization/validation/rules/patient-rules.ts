@@ -25,10 +25,10 @@ function singleIdentifier(p: Located): Record<string, unknown> | undefined {
 }
 
 /** The name the rules apply to, with its index, or undefined when `name` is not a non-empty array. */
-function selectedName(p: Located, input: RuleInput): { name: unknown; index: number } | undefined {
+function selectedName(p: Located, input: RuleInput): { name: unknown; index: number } | null {
   return memo(input, 'selectedName', () => {
     const names = p.node.name;
-    if (!Array.isArray(names) || names.length === 0) return undefined;
+    if (!Array.isArray(names) || names.length === 0) return null;
     const t = input.now.getTime();
     const index = selectedNameIndex(names, input.occurrence ? momentSpan(input.occurrence) : { low: t, high: t });
     return { name: names[index], index };
@@ -89,13 +89,14 @@ export const patientRules: Rule[] = [
       return [issue(rule, path, `${label(path)} may hold at most ${MAX_GIVEN_COUNT} given names, it has ${given.length}`)];
     }
     const out: ValidationIssue[] = [];
-    given.forEach((g, j) => {
-      const blank = requiredText(rule, () => `${path}[${j}]`, g);
-      if (blank.length > 0) out.push(...blank);
-      else if (typeof g === 'string' && g.length > MAX_GIVEN && length(g) > MAX_GIVEN) {
-        out.push(issue(rule, `${path}[${j}]`, `${label(`${path}[${j}]`)} must be at most ${MAX_GIVEN} characters, it has ${length(g)}`));
-      }
-    });
+    for (let j = 0; j < given.length; j++) {
+      const g: unknown = given[j];
+      if (typeof g === 'string' && g.trim() !== '') {
+        if (g.length > MAX_GIVEN && length(g) > MAX_GIVEN) {
+          out.push(issue(rule, `${path}[${j}]`, `${label(`${path}[${j}]`)} must be at most ${MAX_GIVEN} characters, it has ${length(g)}`));
+        }
+      } else out.push(...requiredText(rule, `${path}[${j}]`, g));
+    }
     return out;
   }),
   patientRule('patient.gender', (p) => {

@@ -4,6 +4,8 @@ import { isObject, show } from '../json';
 import { OK, issue, optionalText, type Rule } from '../rule';
 import type { ValidationIssue } from '../validation-issue';
 
+const DOSE_TEXT = ['unit', 'system', 'code'] as const;
+
 /** The codings of `site` or `route`, when it is an object holding a coding array. */
 function codingsOf(resource: Record<string, unknown>, element: 'site' | 'route'): unknown[] | undefined {
   const concept = resource[element];
@@ -37,10 +39,15 @@ function codingRules(element: 'site' | 'route'): Rule[] {
       // display is a FHIR string, which may be blank, so it is checked here.
       id: `immunization.${element}.coding.snomedDisplay`,
       section: '§5',
-      check: ({ resource }) =>
-        (codingsOf(resource, element) ?? []).flatMap((c, i) =>
-          isObject(c) && c.system === SNOMED_SYSTEM ? [...optionalText(`immunization.${element}.coding.snomedDisplay`, `${base}[${i}].display`, c.display)] : [],
-        ),
+      check: ({ resource }) => {
+        const codings = codingsOf(resource, element) ?? [];
+        const out: ValidationIssue[] = [];
+        for (let i = 0; i < codings.length; i++) {
+          const c: unknown = codings[i];
+          if (isObject(c) && c.system === SNOMED_SYSTEM) out.push(...optionalText(`immunization.${element}.coding.snomedDisplay`, () => `${base}[${i}].display`, c.display));
+        }
+        return out;
+      },
     },
   ];
 }
@@ -81,7 +88,9 @@ export const productRules: Rule[] = [
     check: ({ resource }) => {
       const q = resource.doseQuantity;
       if (!isObject(q)) return OK;
-      return (['unit', 'system', 'code'] as const).flatMap((part) => [...optionalText('immunization.doseQuantity.nonEmpty', `Immunization.doseQuantity.${part}`, q[part])]);
+      const out: ValidationIssue[] = [];
+      for (const part of DOSE_TEXT) out.push(...optionalText('immunization.doseQuantity.nonEmpty', () => `Immunization.doseQuantity.${part}`, q[part]));
+      return out;
     },
   },
   {

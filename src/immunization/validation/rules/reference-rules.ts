@@ -14,7 +14,7 @@ function actorOf(entry: unknown): Record<string, unknown> | undefined {
 
 /** Indexes of the performers whose actor.type is Organization. */
 function organizationIndexes(input: RuleInput): number[] {
-  return memo(input, 'organizations', () => {
+  return memo(input, 'organizationIndexes', () => {
     const list = performers(input.resource) ?? [];
     const found: number[] = [];
     for (let i = 0; i < list.length; i++) if (actorOf(list[i])?.type === ORGANIZATION) found.push(i);
