@@ -1,9 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { BearerAuthGuard } from './bearer-auth.guard';
-import { JwtStrategy } from './jwt.strategy';
+import { AccessTokenVerifier } from './access-token-verifier';
 import { ServerKeys } from './server-keys';
 import { SupplierRegistry } from './supplier-registry';
 import { TokenController } from './token.controller';
@@ -11,13 +10,12 @@ import { TokenService } from './token.service';
 
 @Global()
 @Module({
-  imports: [PassportModule],
   controllers: [TokenController],
   providers: [
     { provide: ServerKeys, inject: [APP_CONFIG], useFactory: (c: AppConfig) => ServerKeys.load(c) },
     { provide: SupplierRegistry, inject: [APP_CONFIG], useFactory: (c: AppConfig) => SupplierRegistry.fromFile(c.suppliersFile) },
     TokenService,
-    JwtStrategy,
+    AccessTokenVerifier,
     { provide: APP_GUARD, useClass: BearerAuthGuard },
   ],
   exports: [SupplierRegistry, TokenService, ServerKeys],

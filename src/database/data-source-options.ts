@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { DataSourceOptions } from 'typeorm';
-import { PGliteDriver } from 'typeorm-pglite';
 import type { AppConfig } from '../config/app-config';
 import { MIGRATIONS } from './migrations';
+import { pgliteDriver } from './pglite-driver';
 
 /**
  * PostgreSQL when DATABASE_URL is set; otherwise embedded PGlite (real PostgreSQL compiled to WASM)
@@ -31,5 +31,5 @@ export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'datab
     dataDir = `${config.dataDir}/pglite`;
     mkdirSync(dataDir, { recursive: true });
   }
-  return { ...common, driver: new PGliteDriver(dataDir ? { dataDir } : {}).driver } as DataSourceOptions;
+  return { ...common, driver: pgliteDriver(dataDir ? { dataDir } : {}) } as DataSourceOptions;
 }
