@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, JSONWebKeySet, jwtVerify } from 'jose';
 import { Client } from 'pg';
 import { PROJECT_ROOT } from '../../src/config/app-config';
 import { onPostgres, TEST_PG_URL } from '../support/test-app';
@@ -131,8 +131,8 @@ describe('the server process', () => {
 
         const health = await fetch(`${base()}/health/ready`);
         expect(health.status).toBe(200);
-        const jwks = await (await fetch(`${base()}/.well-known/jwks.json`)).json();
-        firstKid = jwks.keys[0].kid;
+        const jwks = (await (await fetch(`${base()}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+        firstKid = jwks.keys[0].kid as string;
 
         // `npm run -s token -- --supplier EMIS`: same key and issuer as the running server.
         const cli = run('src/auth/token-cli.ts', ['--supplier', 'EMIS'], vars);
@@ -160,7 +160,7 @@ describe('the server process', () => {
       try {
         await ready(r);
         expect(logLines(r.stdout()).some((l) => l.msg === 'migrations applied')).toBe(false);
-        const jwks = await (await fetch(`${base()}/.well-known/jwks.json`)).json();
+        const jwks = (await (await fetch(`${base()}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
         expect(jwks.keys[0].kid).toBe(firstKid);
         expect((await fetch(`${base()}/health/ready`)).status).toBe(200);
       } finally {
