@@ -5,11 +5,15 @@ import { NOW, PATIENT, runCases } from '../../../test/fixtures/validation/rule-c
 import { updateCases } from '../../../test/fixtures/validation/update.cases';
 import { STRUCTURE_RULES } from './fhir-structure';
 import { IMMUNIZATION_RULES } from './rules/immunization-rules';
-import { validateImmunization, type ValidationIssue } from './validate-immunization';
+import { validateImmunization, warmUpValidation, type ValidationIssue } from './validate-immunization';
 
 const create = { mode: 'create', now: NOW } as const;
 
 describe('validateImmunization', () => {
+  it('can compile the structural validator ahead of the first request', () => {
+    expect(warmUpValidation()).toBeGreaterThan(0);
+  });
+
   it('accepts the seed: the OpenAPI request example for create', () => {
     expect(validateImmunization(seed(), create)).toEqual([]);
   });
