@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
+import { JsonLogger } from '../logging/json-logger';
 import { CreateImmunizationHandler } from './commands/create-immunization/create-immunization.handler';
 import { DeleteImmunizationHandler } from './commands/delete-immunization/delete-immunization.handler';
 import { ImmunizationWriter } from './commands/immunization-writer';
@@ -8,6 +9,7 @@ import { ImmunizationRepository } from './infrastructure/immunization.repository
 import { ChangeProjectors } from './public/change-projectors';
 import { ImmunizationChangeFeedHandler, ImmunizationHistoryHandler } from './queries/immunization-history/immunization-history.handler';
 import { ReadImmunizationHandler } from './queries/read-immunization/read-immunization.handler';
+import { warmUpValidation } from './validation/validate-immunization';
 
 /**
  * Write side of Immunization. Public surface (./public): the ChangeProjectors registry other modules
@@ -28,4 +30,11 @@ import { ReadImmunizationHandler } from './queries/read-immunization/read-immuni
   ],
   exports: [ChangeProjectors],
 })
-export class ImmunizationModule {}
+export class ImmunizationModule implements OnModuleInit {
+  constructor(private readonly logger: JsonLogger) {}
+
+  /** Compile the FHIR schema validator at start-up, not on the first client's request. */
+  onModuleInit() {
+    this.logger.info('validator compiled', { compileMs: Math.round(warmUpValidation()) });
+  }
+}
