@@ -9,10 +9,16 @@ type Callback = (err: unknown, result?: unknown) => void;
  * sources in one process would share, and close, each other's database), each pool here owns
  * its own PGlite. PGlite has a single session: Database serialises transactions on it.
  */
-export function pgliteDriver(options: PGliteOptions) {
+export function pgliteDriver(options: PGliteOptions, settings: Record<string, string> = {}) {
   let instance: Promise<PGlite> | null = null;
   const open = () => {
-    instance ??= import('@electric-sql/pglite').then(({ PGlite }) => PGlite.create(options));
+    instance ??= import('@electric-sql/pglite').then(({ PGlite }) =>
+      PGlite.create({
+        ...options,
+        // PostgreSQL settings (-c name=value) on top of PGlite's own start parameters.
+        startParams: [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+      }),
+    );
     return instance;
   };
 
