@@ -1,5 +1,6 @@
 import { Auth1763700000000 } from './1763700000000-auth';
 import { Immunization1763700100000 } from './1763700100000-immunization';
+import { Search1763700200000 } from './1763700200000-search';
 
 /** Every migration, oldest first. Add new ones at the end. */
-export const MIGRATIONS = [Auth1763700000000, Immunization1763700100000];
+export const MIGRATIONS = [Auth1763700000000, Immunization1763700100000, Search1763700200000];
