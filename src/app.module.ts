@@ -11,9 +11,10 @@ import { ImmunizationModule } from './immunization/immunization.module';
 import { JsonLogger } from './logging/json-logger';
 import { MetricsModule } from './metrics/metrics.module';
 import { FhirModule } from './fhir/fhir.module';
+import { SearchModule } from './search/search.module';
 
 /** Feature modules, in the order their routes should appear in the docs. */
-export const FEATURE_MODULES: Type<unknown>[] = [ImmunizationModule];
+export const FEATURE_MODULES: Type<unknown>[] = [ImmunizationModule, SearchModule];
 
 @Module({})
 export class AppModule {
