@@ -38,6 +38,13 @@ describe('parseSearchParameters', () => {
       expect(s.warnings[0].diagnostics).toMatch(/"flu", "NOPE"/);
     });
 
+    it('echoes at most ten ignored values', () => {
+      const many = Array.from({ length: 25 }, (_, i) => `X${i}`);
+      const [warning] = patient(['-immunization.target', ['FLU', ...many].join(',')]).warnings;
+      expect(warning.diagnostics).toContain('"X9" and 15 more');
+      expect(warning.diagnostics).not.toContain('X10');
+    });
+
     it('rejects a search with no known type', () => {
       expect(errorsOf([['patient.identifier', `${NHS}|${VALID_NHS}`], ['-immunization.target', 'flu']])[0]).toMatch(/-immunization\.target.*FLU/);
       expect(errorsOf([['patient.identifier', `${NHS}|${VALID_NHS}`], ['-immunization.target', ' , ']])[0]).toMatch(/-immunization\.target must have one or more values/);

@@ -101,7 +101,12 @@ function token(raw: string, trim = true): { system: string; value: string } | nu
   return { system: clean(parts[0]), value: clean(parts[1]) };
 }
 
-const quote = (values: string[]) => values.map((v) => `"${v.length > 80 ? `${v.slice(0, 80)}…` : v}"`).join(', ');
+/** Echoes client values in diagnostics, bounded: at most 10 of them, each cut at 80 characters. */
+const quote = (values: string[]) =>
+  values
+    .slice(0, 10)
+    .map((v) => `"${v.length > 80 ? `${v.slice(0, 80)}…` : v}"`)
+    .join(', ') + (values.length > 10 ? ` and ${values.length - 10} more` : '');
 
 function realDate(text: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);

@@ -597,6 +597,14 @@ describe('search routes', () => {
     assertSeedSearchset(merged.body);
   });
 
+  it('documents both routes in the OpenAPI document', async () => {
+    const res = await t.http.get('/docs-json');
+    expect(res.status).toBe(200);
+    const get = res.body.paths[`${BASE}/Immunization`]?.get;
+    expect(get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['patient.identifier', '-immunization.target', 'target-disease', '-date.from', '-date.to', 'identifier', '_elements', '_include', '_count']));
+    expect(Object.keys(res.body.paths[`${BASE}/Immunization/_search`].post.requestBody.content)).toEqual(['application/x-www-form-urlencoded']);
+  });
+
   it('declares search-type and every search parameter in the CapabilityStatement', async () => {
     const res = await t.http.get(`${BASE}/metadata`);
     const imms = res.body.rest[0].resource.find((r: any) => r.type === 'Immunization');
