@@ -229,14 +229,13 @@ describe('OAuth 2.0 client credentials with signed JWT assertions (contract §4)
   describe('rate limit', () => {
     it('answers 429 throttled with Retry-After once a supplier exceeds rateLimitPerSecond', async () => {
       const token = await t.tokenFor('LIMITED');
-      const results = await Promise.all(Array.from({ length: 6 }, () => t.http.get(`${PROBE}/whoami`).set('Authorization', `Bearer ${token}`)));
-      const statuses = results.map((r) => r.status).sort();
-      const ok = statuses.filter((s) => s === 200).length;
-      // A burst of one second's worth (2), plus at most what refills while the burst is served.
+      const results = await Promise.all(Array.from({ length: 10 }, () => t.http.get(`${PROBE}/whoami`).set('Authorization', `Bearer ${token}`)));
+      const ok = results.filter((r) => r.status === 200).length;
+      // A burst of one second's worth (2), plus whatever refills (2/s) while the burst is served.
       expect(ok).toBeGreaterThanOrEqual(2);
-      expect(ok).toBeLessThanOrEqual(3);
+      expect(ok).toBeLessThanOrEqual(4);
       const throttled = results.filter((r) => r.status === 429);
-      expect(throttled.length).toBe(6 - ok);
+      expect(throttled.length).toBe(10 - ok);
       for (const r of throttled) {
         expectOutcome(r, 429, 'throttled', 'TOO-MANY-REQUESTS');
         expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
