@@ -14,6 +14,8 @@ export interface AppConfig {
   /** PostgreSQL URL; null selects the embedded PGlite database under dataDir. */
   databaseUrl: string | null;
   databasePoolSize: number;
+  /** A PGlite data-dir dump a new embedded database starts from instead of running initdb. */
+  pgliteTemplate: string | null;
   publicBaseUrl: string;
   suppliersFile: string;
   maxBodyBytes: number;
@@ -131,6 +133,7 @@ export function loadConfig(env: Raw = process.env): AppConfig {
     dataDir: dataDir === 'memory://' || isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolSize: r.int('DATABASE_POOL_SIZE', 1, 200),
+    pgliteTemplate: r.optional('PGLITE_TEMPLATE'),
     publicBaseUrl,
     suppliersFile: fromRoot(r.string('SUPPLIERS_FILE') || 'config/suppliers.json'),
     maxBodyBytes: r.int('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024),

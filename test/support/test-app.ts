@@ -155,6 +155,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATABASE_URL: databaseUrl ?? '',
     DATABASE_POOL_SIZE: '20',
     NOTIFICATION_RELAY_ENABLED: 'false',
+    PGLITE_TEMPLATE: process.env.PGLITE_TEMPLATE ?? '',
     ...options.env,
   });
   const logger = new CapturingLogger();

@@ -11,14 +11,14 @@ const statusOf = (f: () => unknown) => {
 };
 
 describe('version precondition (contract §2)', () => {
-  it.each([
+  it.each<[{ eTag?: string; ifMatch?: string }, object]>([
     [{ eTag: '3' }, { version: 3, via: 'E-Tag' }],
     [{ ifMatch: 'W/"3"' }, { version: 3, via: 'If-Match' }],
     [{ ifMatch: '"12"' }, { version: 12, via: 'If-Match' }],
     [{ ifMatch: '7' }, { version: 7, via: 'If-Match' }],
     [{ eTag: '2', ifMatch: 'W/"2"' }, { version: 2, via: 'If-Match' }],
   ])('accepts %j', (h, expected) => {
-    expect(parseVersionPrecondition(h.eTag, (h as { ifMatch?: string }).ifMatch)).toEqual(expected);
+    expect(parseVersionPrecondition(h.eTag, h.ifMatch)).toEqual(expected);
   });
 
   it.each([
