@@ -2,7 +2,7 @@ import { FhirError, issue, OutcomeIssue } from '../fhir/operation-outcome';
 import { SNOMED_SYSTEM } from '../immunization/domain/snomed-concept-id';
 import { VaccineType } from '../immunization/domain/vaccine-type';
 import { NHS_NUMBER_SYSTEM, NhsNumber } from '../patient/nhs-number';
-import { decodeCursor, SearchCursor } from './search-cursor';
+import { decodeCursor, encodeCursor, SearchCursor } from './search-cursor';
 
 /** The search parameters this service knows; anything else is ignored (and left out of the self link). */
 export const P = {
@@ -265,10 +265,11 @@ export type AppliedSearch =
   | { kind: 'identifier'; system: string; value: string; elements: Element[] | null; include: boolean; count: number | null };
 
 /**
- * The query string of a self (or, with `page`, next) link: only what was applied, parameters in a
- * fixed order, vaccine types and target diseases sorted, so equal searches give equal links.
+ * The query string of a self link: only what was applied, parameters in a fixed order, vaccine types
+ * and target diseases sorted, so equal searches give equal links. With `page` (a next link, or the
+ * self link of a later page) it adds the page size in effect and the cursor.
  */
-export function searchQueryString(a: AppliedSearch, page?: { count: number; cursor: SearchCursor | null; encoded: (c: SearchCursor) => string }): string {
+export function searchQueryString(a: AppliedSearch, page?: { count: number; cursor: SearchCursor }): string {
   const p = new Map<string, string>();
   if (a.kind === 'patient') {
     p.set(P.patientIdentifier, `${NHS_NUMBER_SYSTEM}|${a.nhsNumber}`);
@@ -283,7 +284,7 @@ export function searchQueryString(a: AppliedSearch, page?: { count: number; curs
   if (a.include) p.set(P.include, INCLUDE_PATIENT);
   const count = page ? page.count : a.count;
   if (count !== null) p.set(P.count, String(count));
-  if (page?.cursor) p.set(P.cursor, page.encoded(page.cursor));
+  if (page) p.set(P.cursor, encodeCursor(page.cursor));
   const q = new URLSearchParams();
   for (const name of LINK_ORDER) if (p.has(name)) q.set(name, p.get(name)!);
   return q.toString();

@@ -11,7 +11,7 @@ import { NHS_NUMBER_SYSTEM } from '../patient/nhs-number';
 import { SearchImmunizationByIdentifier } from './queries/search-by-identifier/search-by-identifier.query';
 import { SearchImmunizationsByPatient, SearchPage } from './queries/search-by-patient/search-by-patient.query';
 import { searchsetBundle } from './search-bundle';
-import { encodeCursor } from './search-cursor';
+import type { SearchCursor } from './search-cursor';
 import { P, parseSearchParameters, searchQueryString } from './search-parameters';
 
 const SEARCH_PARAMS: SearchParamDescription[] = [
@@ -72,9 +72,11 @@ export class SearchController {
       request.kind === 'identifier'
         ? await this.queries.execute(new SearchImmunizationByIdentifier(request, who))
         : await this.queries.execute(new SearchImmunizationsByPatient(request, who));
-    const url = (query: string) => `${this.base}/Immunization?${query}`;
-    const links: { relation: 'self' | 'next'; url: string }[] = [{ relation: 'self', url: url(searchQueryString(page.applied, request.kind === 'patient' && request.cursor ? { count: page.count, cursor: request.cursor, encoded: encodeCursor } : undefined)) }];
-    if (page.next) links.push({ relation: 'next', url: url(searchQueryString(page.applied, { count: page.count, cursor: page.next, encoded: encodeCursor })) });
+    // A later page's self link is the next link that led to it.
+    const link = (cursor: SearchCursor | null) =>
+      `${this.base}/Immunization?${searchQueryString(page.applied, cursor ? { count: page.count, cursor } : undefined)}`;
+    const links: { relation: 'self' | 'next'; url: string }[] = [{ relation: 'self', url: link(request.kind === 'patient' ? request.cursor : null) }];
+    if (page.next) links.push({ relation: 'next', url: link(page.next) });
     sendResource(
       res,
       200,
