@@ -4,11 +4,13 @@ import { join } from 'node:path';
 
 const vaccineTypes = JSON.parse(readFileSync(join(__dirname, '../../config/vaccine-types.json'), 'utf8')) as Record<string, { diseases: [string, string][] }>;
 
-/** A valid NHS number (modulus 11) made from a 9-digit stem; stems whose check digit would be 10 are skipped. */
-export function nhsNumber(seed = Math.floor(Math.random() * 1e9)): string {
-  for (let s = seed; ; s = (s + 1) % 1e9) {
-    const stem = String(s).padStart(9, '0');
-    if (stem[0] === '0') continue;
+/**
+ * A valid NHS number (modulus 11) made from a 9-digit stem that does not start with 0; a stem
+ * whose check digit would be 10 moves on to the next stem (at most a few steps).
+ */
+export function nhsNumber(seed = Math.floor(Math.random() * 9e8)): string {
+  for (let s = 1e8 + (seed % 9e8); ; s = s + 1 >= 1e9 ? 1e8 : s + 1) {
+    const stem = String(s);
     const sum = [...stem].reduce((acc, d, i) => acc + Number(d) * (10 - i), 0);
     const check = 11 - (sum % 11);
     if (check === 10) continue;
