@@ -1,0 +1,41 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import type { Tx } from '../../database/database';
+import { ChangeProjectors, ImmunizationChange, ImmunizationChangeProjector } from '../../immunization/public';
+import { sourceOrganisationOf, subjectAgeOf } from '../domain/change-facts';
+import { NotificationStore } from '../infrastructure/notification.store';
+
+/**
+ * The in-transaction half of the outbox: one INSERT per change, in the write transaction, so a
+ * change commits with its signal or not at all. One row per change whatever the number of
+ * subscriptions (the relay fans out), which keeps the write path's cost flat. It carries the
+ * filter facts (type, action, source organisation, supplier, age at the event) so the relay never
+ * reads the Immunization tables. Records without an NHS number raise no event: no statement at all.
+ */
+@Injectable()
+export class OutboxProjector implements ImmunizationChangeProjector, OnModuleInit {
+  readonly name = 'notification-outbox';
+
+  constructor(
+    private readonly projectors: ChangeProjectors,
+    private readonly store: NotificationStore,
+  ) {}
+
+  onModuleInit() {
+    this.projectors.register(this);
+  }
+
+  async project(tx: Tx, change: ImmunizationChange): Promise<void> {
+    if (change.nhsNumber === null) return;
+    await this.store.appendOutbox(tx, {
+      id: change.id,
+      version: change.version,
+      operation: change.operation,
+      supplier: change.supplier,
+      vaccineType: change.vaccineType,
+      nhsNumber: change.nhsNumber,
+      sourceOrganisation: sourceOrganisationOf(change.resource),
+      subjectAge: subjectAgeOf(change.resource, change.recordedAt),
+      recordedAt: change.recordedAt,
+    });
+  }
+}

@@ -1,0 +1,368 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { SupplierRegistry } from '../../auth/supplier-registry';
+import { APP_CONFIG, AppConfig, FHIR_BASE_PATH } from '../../config/app-config';
+import { Database } from '../../database/database';
+import { JsonLogger } from '../../logging/json-logger';
+import { matches } from '../domain/criteria';
+import { natsSubjectOf } from '../domain/subscription-resource';
+import type { DeliveryOutcome } from '../delivery/delivery-outcome';
+import { NatsPublisher } from '../delivery/nats.publisher';
+import { RestHookSender } from '../delivery/rest-hook.sender';
+import { Attempt, Cursor, NotificationStore, OutboxRow, SubscriptionRow } from '../infrastructure/notification.store';
+import { NotificationMetrics } from '../notification.metrics';
+import { actionOf, renderSignal, SignalEvent } from '../signal/signals';
+import { retryDelayMs } from './backoff';
+
+/** Outbox rows read per query while working on one subscription. */
+const BATCH = 100;
+/** Subscriptions one instance works on at once (each has at most one delivery in flight). */
+const MAX_PARALLEL = 16;
+/**
+ * After a nudge, look again a little later (twice): on PostgreSQL a change can be committed but
+ * not yet settled (an older transaction is still open). PGlite has one session, so it is always settled.
+ */
+const SETTLE_DELAYS_MS = [25, 100];
+/** Claims are at least this far apart however often writes nudge (PGlite runs every statement on the event loop). */
+const MIN_CLAIM_GAP_MS = { postgres: 5, embedded: 50 };
+/** A worker that runs out of changes waits this many rounds for more before giving its lease back. */
+const LINGER_ROUNDS = 3;
+const LINGER_WAIT_MS = { postgres: 40, embedded: 100 };
+const SHUTDOWN_GRACE_MS = 2000;
+const HOUSEKEEPING_MS = 60_000;
+const ATTEMPT_RETENTION_DAYS = 7;
+
+interface Worker {
+  sub: SubscriptionRow;
+  abort: AbortController;
+  /** Set when the lease could not be renewed: stop after the current step. */
+  lost: boolean;
+  done: Promise<void>;
+}
+
+const cursorOf = (r: OutboxRow): Cursor => ({ txid: r.txid, seq: r.seq });
+
+/**
+ * The transactional outbox relay (one per app instance, started when NOTIFICATION_RELAY_ENABLED).
+ *
+ * Loop: claim subscriptions that have settled changes past their cursor (FOR UPDATE SKIP LOCKED,
+ * then a renewable lease), and for each run one worker that walks the outbox in (txid, seq) order
+ * from the cursor: changes that the subscription's filters or its supplier's current read
+ * permissions rule out are passed over; each other change is delivered, and only once the
+ * receiver has accepted it are the cursor and the event count moved, in one statement fenced on the
+ * lease and on the previous count. So per subscription there is one delivery in flight, deliveries
+ * follow commit order, and event-numbers run 1, 2, 3, … with no gap: a number is only ever
+ * committed once, and a crash between delivery and recording re-sends the same event with the same
+ * number (a repeat the receiver can see, never a gap). A failure releases the lease with a backoff
+ * delay (full jitter); the NOTIFICATION_MAX_ATTEMPTS-th failure in a row puts the subscription in
+ * `error`, and a PUT back to active resumes at the same event.
+ *
+ * No database transaction stays open across a delivery: on PGlite that would stall every other
+ * caller, and on PostgreSQL it would pin a pooled connection per slow receiver. The lease does the
+ * job of the lock, and a relay that dies simply stops renewing it.
+ */
+@Injectable()
+export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly instanceId = randomUUID();
+  readonly leaseMs: number;
+  private running = false;
+  private readonly workers = new Map<string, Worker>();
+  private loopDone: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  /** Nudged since the current claim started. */
+  private dirty = false;
+  private settleRounds = 0;
+  private changeWaiters: (() => void)[] = [];
+  private renewTimer: NodeJS.Timeout | null = null;
+  private housekeepingTimer: NodeJS.Timeout | null = null;
+  private readonly base: string;
+
+  constructor(
+    private readonly db: Database,
+    private readonly store: NotificationStore,
+    private readonly restHook: RestHookSender,
+    private readonly nats: NatsPublisher,
+    private readonly suppliers: SupplierRegistry,
+    private readonly metrics: NotificationMetrics,
+    private readonly logger: JsonLogger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.leaseMs = Math.min(60_000, Math.max(3000, 10 * config.notificationPollMs));
+    this.base = `${config.publicBaseUrl}${FHIR_BASE_PATH}`;
+  }
+
+  onApplicationBootstrap() {
+    if (this.config.notificationRelayEnabled) this.start();
+  }
+
+  async onModuleDestroy() {
+    await this.stop();
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  start() {
+    if (this.running) return;
+    this.running = true;
+    this.renewTimer = setInterval(() => void this.renewLeases(), Math.floor(this.leaseMs / 3));
+    this.housekeepingTimer = setInterval(() => void this.housekeeping(), HOUSEKEEPING_MS);
+    this.renewTimer.unref();
+    this.housekeepingTimer.unref();
+    this.loopDone = this.loop();
+    this.logger.info('notification relay started', { instance: this.instanceId, leaseMs: this.leaseMs });
+  }
+
+  /** Stops claiming, lets in-flight deliveries finish for a moment, interrupts the rest, gives up leases. */
+  async stop() {
+    if (!this.running) return;
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+    const pending = [...this.workers.values()];
+    const graceful = Promise.all(pending.map((w) => w.done));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([graceful, new Promise((r) => (timer = setTimeout(r, SHUTDOWN_GRACE_MS)))]);
+    clearTimeout(timer);
+    for (const w of this.workers.values()) w.abort.abort();
+    await graceful;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
+    await this.store.release(this.db, this.instanceId, null).catch((e) => this.logger.warn('releasing notification leases failed', { error: (e as Error).message }));
+    this.restHook.close();
+    await this.nats.close();
+    this.logger.info('notification relay stopped', { instance: this.instanceId });
+  }
+
+  /** A change was committed: look for work now rather than at the next poll. */
+  nudge() {
+    this.dirty = true;
+    this.settleRounds = SETTLE_DELAYS_MS.length;
+    for (const w of this.changeWaiters.splice(0)) w();
+    this.wake?.();
+  }
+
+  /** Resolves at the next nudge, or after `ms`. */
+  private nextChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.changeWaiters = this.changeWaiters.filter((w) => w !== done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.changeWaiters.push(done);
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  private async loop() {
+    const minGap = this.db.isEmbedded ? MIN_CLAIM_GAP_MS.embedded : MIN_CLAIM_GAP_MS.postgres;
+    while (this.running) {
+      const started = Date.now();
+      this.dirty = false;
+      let claimed = 0;
+      try {
+        claimed = await this.claim();
+      } catch (e) {
+        this.logger.warn('notification relay: claiming failed', { error: (e as Error).message });
+      }
+      if (!this.running) break;
+      // One subscription per claim, and straight back for the next while there are any: relays
+      // running side by side then share the subscriptions between them instead of one taking all.
+      if (claimed > 0 && this.workers.size < MAX_PARALLEL) {
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      let delay = this.config.notificationPollMs;
+      if (this.dirty) delay = 0;
+      else if (this.settleRounds > 0) delay = SETTLE_DELAYS_MS[SETTLE_DELAYS_MS.length - this.settleRounds--];
+      if (delay > 0) await this.sleep(delay);
+      const gap = minGap - (Date.now() - started);
+      if (gap > 0 && this.running) await new Promise((r) => setTimeout(r, gap));
+    }
+  }
+
+  private async claim(): Promise<number> {
+    const room = MAX_PARALLEL - this.workers.size;
+    if (room <= 0) return 0;
+    const subs = await this.store.claim(this.db, this.instanceId, this.leaseMs, 1, [...this.workers.keys()]);
+    for (const sub of subs) {
+      const w: Worker = { sub, abort: new AbortController(), lost: false, done: Promise.resolve() };
+      this.workers.set(sub.id, w);
+      w.done = this.work(w)
+        .catch((e) => this.logger.warn('notification relay: worker failed', { subscription: sub.id, error: (e as Error).message }))
+        .finally(() => {
+          this.workers.delete(sub.id);
+          this.wake?.();
+        });
+    }
+    return subs.length;
+  }
+
+  private async renewLeases() {
+    if (this.workers.size === 0) return;
+    try {
+      const held = await this.store.renew(this.db, this.instanceId, this.leaseMs, [...this.workers.keys()]);
+      for (const [id, w] of this.workers) if (!held.has(id)) w.lost = true;
+    } catch (e) {
+      this.logger.warn('notification relay: lease renewal failed', { error: (e as Error).message });
+    }
+  }
+
+  private async housekeeping() {
+    try {
+      let removed = 0;
+      for (let i = 0, n = 5000; i < 20 && n === 5000; i++) removed += n = await this.store.pruneOutbox(this.db, 5000);
+      const attempts = await this.store.pruneAttempts(this.db, ATTEMPT_RETENTION_DAYS, 5000);
+      if (removed + attempts > 0) this.logger.info('notification housekeeping', { outboxRowsRemoved: removed, attemptsRemoved: attempts });
+    } catch (e) {
+      this.logger.warn('notification housekeeping failed', { error: (e as Error).message });
+    }
+  }
+
+  /** One subscription, while this instance holds its lease. */
+  private async work(w: Worker) {
+    const { sub } = w;
+    const owner = this.instanceId;
+    const supplier = this.suppliers.supplier(sub.supplier);
+    let persisted: Cursor = { txid: sub.cursor_txid, seq: sub.cursor_seq };
+    let passed = persisted;
+    let count = BigInt(sub.event_count);
+    let failuresInARow = sub.failed_attempts;
+    const keepGoing = () => this.running && !w.lost && !w.abort.signal.aborted;
+    /** Gives the lease back, recording any rows passed over since the last recorded position. */
+    const letGo = async () => {
+      if (w.lost) return;
+      if (passed.txid === persisted.txid && passed.seq === persisted.seq) await this.store.release(this.db, owner, [sub.id]);
+      else await this.store.advance(this.db, { id: sub.id, owner, fromCount: String(count), count: String(count), to: passed, release: true, attempt: null });
+    };
+
+    const lingerMs = this.db.isEmbedded ? LINGER_WAIT_MS.embedded : LINGER_WAIT_MS.postgres;
+    let idleRounds = 0;
+    while (keepGoing()) {
+      const { subscription, rows } = await this.store.pending(this.db, { id: sub.id, owner, after: passed, limit: BATCH });
+      if (subscription === null) {
+        // Lease lost or subscription deleted: whoever holds it now carries on from the recorded cursor.
+        w.lost = true;
+        return;
+      }
+      if (subscription.version !== sub.version || subscription.status !== 'active') break; // changed by a PUT: reclaim with the new settings
+      if (rows.length === 0) {
+        // Caught up. More changes usually follow soon: wait a little before handing the lease back.
+        if (++idleRounds > LINGER_ROUNDS) break;
+        await this.nextChange(lingerMs);
+        continue;
+      }
+      idleRounds = 0;
+      for (const row of rows) {
+        if (!keepGoing()) break;
+        const deliverable =
+          matches(sub.criteria, {
+            vaccineType: row.vaccine_type,
+            action: actionOf(row.operation),
+            sourceOrganisation: row.source_organisation,
+            sourceApplication: row.supplier,
+            subjectAge: row.subject_age,
+          }) && (supplier?.permissions.allows('read', row.vaccine_type) ?? false);
+        if (!deliverable) {
+          passed = cursorOf(row);
+          continue;
+        }
+        const number = count + 1n;
+        const at = new Date();
+        const outcome = await this.deliver(sub, row, String(number), w.abort.signal);
+        if (outcome.reason === 'aborted') break;
+        const attempt: Attempt = {
+          subscriptionId: sub.id,
+          eventNumber: String(number),
+          outboxSeq: row.seq,
+          immunizationId: row.immunization_id,
+          at,
+          durationMs: outcome.durationMs,
+          outcome: outcome.ok ? 'delivered' : 'failed',
+          statusCode: outcome.statusCode,
+          error: outcome.error,
+          relayInstance: owner,
+        };
+        if (outcome.ok) {
+          this.metrics.delivered(sub.channel_type, outcome.durationMs / 1000, new Date(row.recorded_at));
+          const r = await this.store.advance(this.db, { id: sub.id, owner, fromCount: String(count), count: String(number), to: cursorOf(row), release: false, attempt });
+          if (r === null) {
+            // Lease lost (expired and taken, or the subscription was deleted): the new holder resends.
+            w.lost = true;
+            return;
+          }
+          count = number;
+          failuresInARow = 0;
+          persisted = passed = cursorOf(row);
+          if (r.version !== sub.version || r.status !== 'active') {
+            // Changed by a PUT (criteria, endpoint, status): let the next claim pick up the new settings.
+            await this.store.release(this.db, owner, [sub.id]);
+            return;
+          }
+        } else {
+          this.metrics.failed(sub.channel_type, outcome.durationMs / 1000, outcome.reason ?? 'network');
+          const failures = failuresInARow + 1;
+          const max = this.config.notificationMaxAttempts;
+          const r = await this.store.fail(this.db, {
+            id: sub.id,
+            owner,
+            fromCount: String(count),
+            to: passed,
+            delayMs: retryDelayMs(failures, this.config.notificationRetryBaseMs, this.config.notificationRetryMaxMs),
+            maxAttempts: max,
+            errorText:
+              `Delivery of event-number ${number} failed ${max} time${max === 1 ? '' : 's'} in a row; the last attempt at ${at.toISOString()} got ` +
+              `${outcome.error ?? 'no answer'}. Update the subscription with status active to resume from that event.`,
+            attempt,
+          });
+          if (r === null) w.lost = true;
+          else if (r.status === 'error') this.logger.warn('subscription put in error', { subscription: sub.id, eventNumber: String(number), failures: r.failed_attempts });
+          return;
+        }
+      }
+    }
+    await letGo();
+  }
+
+  private deliver(sub: SubscriptionRow, row: OutboxRow, eventNumber: string, abort: AbortSignal): Promise<DeliveryOutcome> {
+    const event: SignalEvent = {
+      subscriptionUrl: `${this.base}/Subscription/${sub.id}`,
+      eventNumber,
+      focusUrl: `${this.base}/Immunization/${row.immunization_id}`,
+      immunizationId: row.immunization_id,
+      version: row.version,
+      operation: row.operation,
+      supplier: row.supplier,
+      vaccineType: row.vaccine_type,
+      nhsNumber: row.nhs_number,
+      sourceOrganisation: row.source_organisation,
+      subjectAge: row.subject_age,
+      recordedAt: new Date(row.recorded_at),
+    };
+    const { contentType, body } = renderSignal(sub.payload, event);
+    if (sub.channel_type === 'message') {
+      const subject = natsSubjectOf(sub.endpoint);
+      if (subject === null || !this.nats.enabled) {
+        return Promise.resolve({ ok: false, statusCode: null, error: 'NATS is not configured on this server (NATS_URL)', reason: 'broker', durationMs: 0 });
+      }
+      return this.nats.publish(subject, sub.headers, contentType, body, `${sub.id}:${eventNumber}`);
+    }
+    return this.restHook.send(sub.endpoint, sub.headers, contentType, body, abort);
+  }
+}
