@@ -105,18 +105,27 @@ const SETTLED = `txid < pg_snapshot_xmin(pg_current_snapshot())`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The attempt as a row of parameters $a..$a+10, for an INSERT … SELECT inside a CTE. */
-function attemptParams(a: Attempt | null): unknown[] {
-  return a === null
-    ? [null, null, null, null, null, null, null, null, null, null, null]
-    : [a.subscriptionId, a.eventNumber, a.outboxSeq, a.immunizationId, a.at, a.durationMs, a.outcome, a.statusCode, a.error?.slice(0, 1000) ?? null, a.relayInstance];
+/** Attempts as one JSON parameter, for an INSERT … SELECT FROM json_to_recordset inside a CTE. */
+function attemptsJson(attempts: Attempt[]): string {
+  return JSON.stringify(
+    attempts.map((a) => ({
+      n: a.eventNumber,
+      seq: a.outboxSeq,
+      imm: a.immunizationId,
+      at: a.at.toISOString(),
+      ms: a.durationMs,
+      outcome: a.outcome,
+      code: a.statusCode,
+      err: a.error?.slice(0, 1000) ?? null,
+    })),
+  );
 }
 
-const INSERT_ATTEMPT = (p: number) => `INSERT INTO notification_attempt
+/** Logs the attempts in JSON parameter $p for subscription $1, made by relay $2. */
+const INSERT_ATTEMPTS = (p: number) => `INSERT INTO notification_attempt
     (subscription_id, event_number, outbox_seq, immunization_id, attempted_at, duration_ms, outcome, status_code, error, relay_instance)
-  SELECT $${p}::uuid, $${p + 1}::bigint, $${p + 2}::bigint, $${p + 3}::uuid, $${p + 4}::timestamptz, $${p + 5}::int, $${p + 6}::text,
-         $${p + 7}::int, $${p + 8}::text, $${p + 9}::uuid
-   WHERE $${p}::uuid IS NOT NULL`;
+  SELECT $1::uuid, a.n, a.seq, a.imm, a.at, a.ms, a.outcome, a.code, a.err, $2::uuid
+    FROM json_to_recordset($${p}::json) AS a(n bigint, seq bigint, imm uuid, at timestamptz, ms int, outcome text, code int, err text)`;
 
 @Injectable()
 export class NotificationStore {
@@ -272,14 +281,14 @@ export class NotificationStore {
   /**
    * Records progress while holding the lease: the cursor moves to `to`, event_count to `count`
    * (unchanged when only skipped rows were passed), the retry state is cleared and, with `release`,
-   * the lease is given up. Fenced on the lease and on the event count the relay started from, so a
-   * relay that lost its lease can never move the cursor or reuse an event-number. The attempt (if
-   * any) is logged in the same statement. Returns the subscription's version and status, or null
-   * when the fence failed.
+   * the lease is given up. Fenced on the lease and on the event count last recorded, so a relay
+   * that lost its lease can never move the cursor or reuse an event-number. The attempts made
+   * since the last record are logged in the same statement. Returns the subscription's version and
+   * status, or null when the fence failed.
    */
   async advance(
     db: SqlExecutor,
-    p: { id: string; owner: string; fromCount: string; count: string; to: Cursor; release: boolean; attempt: Attempt | null },
+    p: { id: string; owner: string; fromCount: string; count: string; to: Cursor; release: boolean; attempts: Attempt[] },
   ): Promise<{ version: number; status: SubscriptionStatus } | null> {
     const { rows } = await db.query<{ version: number; status: SubscriptionStatus }>(
       `WITH adv AS (
@@ -290,9 +299,9 @@ export class NotificationStore {
                 lease_expires_at = CASE WHEN $6::boolean THEN NULL ELSE lease_expires_at END
           WHERE id = $1 AND lease_owner = $2 AND event_count = $7::bigint
           RETURNING version, status),
-       att AS (${INSERT_ATTEMPT(8)})
+       att AS (${INSERT_ATTEMPTS(8)})
        SELECT version, status FROM adv`,
-      [p.id, p.owner, p.to.txid, p.to.seq, p.count, p.release, p.fromCount, ...attemptParams(p.attempt)],
+      [p.id, p.owner, p.to.txid, p.to.seq, p.count, p.release, p.fromCount, attemptsJson(p.attempts)],
     );
     return rows[0] ?? null;
   }
@@ -319,9 +328,9 @@ export class NotificationStore {
                 lease_owner = NULL, lease_expires_at = NULL
           WHERE id = $1 AND lease_owner = $2 AND event_count = $8::bigint
           RETURNING status, failed_attempts),
-       att AS (${INSERT_ATTEMPT(9)})
+       att AS (${INSERT_ATTEMPTS(9)})
        SELECT status, failed_attempts FROM f`,
-      [p.id, p.owner, p.to.txid, p.to.seq, p.delayMs, p.maxAttempts, p.errorText, p.fromCount, ...attemptParams(p.attempt)],
+      [p.id, p.owner, p.to.txid, p.to.seq, p.delayMs, p.maxAttempts, p.errorText, p.fromCount, attemptsJson([p.attempt])],
     );
     return rows[0] ?? null;
   }

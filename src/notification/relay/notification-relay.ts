@@ -46,14 +46,19 @@ const cursorOf = (r: OutboxRow): Cursor => ({ txid: r.txid, seq: r.seq });
  * The transactional outbox relay (one per app instance, started when NOTIFICATION_RELAY_ENABLED).
  *
  * Loop: claim subscriptions that have settled changes past their cursor (FOR UPDATE SKIP LOCKED,
- * then a renewable lease), and for each run one worker that walks the outbox in (txid, seq) order
- * from the cursor: changes that the subscription's filters or its supplier's current read
- * permissions rule out are passed over; each other change is delivered, and only once the
- * receiver has accepted it are the cursor and the event count moved, in one statement fenced on the
- * lease and on the previous count. So per subscription there is one delivery in flight, deliveries
- * follow commit order, and event-numbers run 1, 2, 3, … with no gap: a number is only ever
- * committed once, and a crash between delivery and recording re-sends the same event with the same
- * number (a repeat the receiver can see, never a gap). A failure releases the lease with a backoff
+ * one at a time so that relays side by side share them, then a renewable lease), and for each run
+ * one worker that walks the outbox in (txid, seq) order from the cursor: changes that the
+ * subscription's filters or its supplier's current read permissions rule out are passed over; each
+ * other change is delivered, the next one only after the receiver accepted it. So per subscription
+ * there is one delivery in flight and deliveries follow commit order.
+ *
+ * Event-numbers: the number of a delivery is the recorded event count plus the deliveries made
+ * since, and the cursor and count are recorded together (ProgressRecorder: behind the deliveries,
+ * one statement overlapping the next HTTP call), fenced on the lease and on the count last
+ * recorded. A relay that lost its lease can therefore never record, and a number is recorded
+ * exactly once: they run 1, 2, 3, … with no gap or duplicate. A crash loses only the unrecorded
+ * tail, which the next holder re-sends with the same numbers (a repeat the receiver can see, never
+ * a gap). A failure is recorded after everything before it, and releases the lease with a backoff
  * delay (full jitter); the NOTIFICATION_MAX_ATTEMPTS-th failure in a row puts the subscription in
  * `error`, and a PUT back to active resumes at the same event.
  *
@@ -240,26 +245,20 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
     const { sub } = w;
     const owner = this.instanceId;
     const supplier = this.suppliers.supplier(sub.supplier);
-    let persisted: Cursor = { txid: sub.cursor_txid, seq: sub.cursor_seq };
-    let passed = persisted;
-    let count = BigInt(sub.event_count);
+    const progress = new ProgressRecorder(this.store, this.db, sub, owner, (e) =>
+      this.logger.warn('notification relay: recording progress failed', { subscription: sub.id, error: e.message }),
+    );
     let failuresInARow = sub.failed_attempts;
-    const keepGoing = () => this.running && !w.lost && !w.abort.signal.aborted;
-    /** Gives the lease back, recording any rows passed over since the last recorded position. */
-    const letGo = async () => {
-      if (w.lost) return;
-      if (passed.txid === persisted.txid && passed.seq === persisted.seq) await this.store.release(this.db, owner, [sub.id]);
-      else await this.store.advance(this.db, { id: sub.id, owner, fromCount: String(count), count: String(count), to: passed, release: true, attempt: null });
-    };
-
+    const keepGoing = () => this.running && !w.lost && !progress.lost && !progress.changed && !w.abort.signal.aborted;
     const lingerMs = this.db.isEmbedded ? LINGER_WAIT_MS.embedded : LINGER_WAIT_MS.postgres;
     let idleRounds = 0;
+
     while (keepGoing()) {
-      const { subscription, rows } = await this.store.pending(this.db, { id: sub.id, owner, after: passed, limit: BATCH });
+      const { subscription, rows } = await this.store.pending(this.db, { id: sub.id, owner, after: progress.passed, limit: BATCH });
       if (subscription === null) {
         // Lease lost or subscription deleted: whoever holds it now carries on from the recorded cursor.
         w.lost = true;
-        return;
+        break;
       }
       if (subscription.version !== sub.version || subscription.status !== 'active') break; // changed by a PUT: reclaim with the new settings
       if (rows.length === 0) {
@@ -280,10 +279,10 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
             subjectAge: row.subject_age,
           }) && (supplier?.permissions.allows('read', row.vaccine_type) ?? false);
         if (!deliverable) {
-          passed = cursorOf(row);
+          progress.skip(row);
           continue;
         }
-        const number = count + 1n;
+        const number = progress.count + 1n;
         const at = new Date();
         const outcome = await this.deliver(sub, row, String(number), w.abort.signal);
         if (outcome.reason === 'aborted') break;
@@ -301,43 +300,34 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
         };
         if (outcome.ok) {
           this.metrics.delivered(sub.channel_type, outcome.durationMs / 1000, new Date(row.recorded_at));
-          const r = await this.store.advance(this.db, { id: sub.id, owner, fromCount: String(count), count: String(number), to: cursorOf(row), release: false, attempt });
-          if (r === null) {
-            // Lease lost (expired and taken, or the subscription was deleted): the new holder resends.
-            w.lost = true;
-            return;
-          }
-          count = number;
           failuresInARow = 0;
-          persisted = passed = cursorOf(row);
-          if (r.version !== sub.version || r.status !== 'active') {
-            // Changed by a PUT (criteria, endpoint, status): let the next claim pick up the new settings.
-            await this.store.release(this.db, owner, [sub.id]);
-            return;
-          }
-        } else {
-          this.metrics.failed(sub.channel_type, outcome.durationMs / 1000, outcome.reason ?? 'network');
-          const failures = failuresInARow + 1;
-          const max = this.config.notificationMaxAttempts;
-          const r = await this.store.fail(this.db, {
-            id: sub.id,
-            owner,
-            fromCount: String(count),
-            to: passed,
-            delayMs: retryDelayMs(failures, this.config.notificationRetryBaseMs, this.config.notificationRetryMaxMs),
-            maxAttempts: max,
-            errorText:
-              `Delivery of event-number ${number} failed ${max} time${max === 1 ? '' : 's'} in a row; the last attempt at ${at.toISOString()} got ` +
-              `${outcome.error ?? 'no answer'}. Update the subscription with status active to resume from that event.`,
-            attempt,
-          });
-          if (r === null) w.lost = true;
-          else if (r.status === 'error') this.logger.warn('subscription put in error', { subscription: sub.id, eventNumber: String(number), failures: r.failed_attempts });
-          return;
+          progress.delivered(row, attempt);
+          continue;
         }
+        this.metrics.failed(sub.channel_type, outcome.durationMs / 1000, outcome.reason ?? 'network');
+        // Everything before this event must be on record before the failure is.
+        if (!(await progress.settle())) break;
+        const failures = failuresInARow + 1;
+        const max = this.config.notificationMaxAttempts;
+        const r = await this.store.fail(this.db, {
+          id: sub.id,
+          owner,
+          fromCount: String(progress.count),
+          to: progress.passed,
+          delayMs: retryDelayMs(failures, this.config.notificationRetryBaseMs, this.config.notificationRetryMaxMs),
+          maxAttempts: max,
+          errorText:
+            `Delivery of event-number ${number} failed ${max} time${max === 1 ? '' : 's'} in a row; the last attempt at ${at.toISOString()} got ` +
+            `${outcome.error ?? 'no answer'}. Update the subscription with status active to resume from that event.`,
+          attempt,
+        });
+        if (r === null) w.lost = true;
+        else if (r.status === 'error') this.logger.warn('subscription put in error', { subscription: sub.id, eventNumber: String(number), failures: r.failed_attempts });
+        return; // the lease is given back either way
       }
     }
-    await letGo();
+    if (w.lost || !(await progress.settle())) return;
+    await progress.finish();
   }
 
   private deliver(sub: SubscriptionRow, row: OutboxRow, eventNumber: string, abort: AbortSignal): Promise<DeliveryOutcome> {
@@ -364,5 +354,105 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
       return this.nats.publish(subject, sub.headers, contentType, body, `${sub.id}:${eventNumber}`);
     }
     return this.restHook.send(sub.endpoint, sub.headers, contentType, body, abort);
+  }
+}
+
+/**
+ * What a worker has delivered and passed over, recorded in the database behind the deliveries:
+ * the next delivery does not wait for the previous one's record (one statement, overlapping the
+ * HTTP call), and records coalesce when deliveries outpace the database. A crash loses at most the
+ * unrecorded tail, which the next holder of the lease re-sends with the same event-numbers (a
+ * visible repeat, never a gap). Failures, releases and the end of a run wait for the record.
+ */
+class ProgressRecorder {
+  /** The in-memory position: after the last row delivered or passed over. */
+  passed: Cursor;
+  count: bigint;
+  lost = false;
+  /** The subscription was changed by a PUT: stop and reclaim with its new settings. */
+  changed = false;
+  private recorded: { cursor: Cursor; count: bigint };
+  private attempts: Attempt[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: NotificationStore,
+    private readonly db: Database,
+    private readonly sub: SubscriptionRow,
+    private readonly owner: string,
+    private readonly onError: (e: Error) => void,
+  ) {
+    this.passed = { txid: sub.cursor_txid, seq: sub.cursor_seq };
+    this.count = BigInt(sub.event_count);
+    this.recorded = { cursor: this.passed, count: this.count };
+  }
+
+  skip(row: OutboxRow) {
+    this.passed = cursorOf(row);
+  }
+
+  delivered(row: OutboxRow, attempt: Attempt) {
+    this.passed = cursorOf(row);
+    this.count += 1n;
+    this.attempts.push(attempt);
+    this.startFlush();
+  }
+
+  private get unrecorded(): boolean {
+    return this.count !== this.recorded.count || this.attempts.length > 0;
+  }
+
+  private startFlush() {
+    if (this.flushing || this.lost) return;
+    const run: Promise<void> = this.flush().finally(() => {
+      if (this.flushing === run) this.flushing = null;
+    });
+    this.flushing = run;
+  }
+
+  private async flush() {
+    try {
+      while (!this.lost && this.unrecorded) {
+        const target = { cursor: this.passed, count: this.count };
+        const attempts = this.attempts.splice(0);
+        const r = await this.store.advance(this.db, {
+          id: this.sub.id,
+          owner: this.owner,
+          fromCount: String(this.recorded.count),
+          count: String(target.count),
+          to: target.cursor,
+          release: false,
+          attempts,
+        });
+        if (r === null) this.lost = true;
+        else {
+          this.recorded = target;
+          if (r.version !== this.sub.version || r.status !== 'active') this.changed = true;
+        }
+      }
+    } catch (e) {
+      // Cannot record (database trouble): stop; the lease runs out and the unrecorded tail is re-sent.
+      this.lost = true;
+      this.onError(e as Error);
+    }
+  }
+
+  /** Waits until everything delivered so far is on record; false when that is no longer possible. */
+  async settle(): Promise<boolean> {
+    for (;;) {
+      if (this.flushing) await this.flushing;
+      else if (!this.lost && this.unrecorded) this.startFlush();
+      else return !this.lost;
+    }
+  }
+
+  /** Records any rows passed over since, and gives the lease back. */
+  async finish() {
+    const moved = this.passed.txid !== this.recorded.cursor.txid || this.passed.seq !== this.recorded.cursor.seq;
+    if (!moved) await this.store.release(this.db, this.owner, [this.sub.id]);
+    else {
+      const count = String(this.recorded.count);
+      await this.store.advance(this.db, { id: this.sub.id, owner: this.owner, fromCount: count, count, to: this.passed, release: true, attempts: [] });
+    }
   }
 }
