@@ -23,8 +23,13 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'imms-bench-'));
   const keyFile = join(dir, 'signing-key.pem');
   writeFileSync(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  // A supplier of its own with no rate limit (the example suppliers' limits would turn load into 429s).
+  const suppliersFile = join(dir, 'suppliers.json');
+  const clientKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+  writeFileSync(suppliersFile, JSON.stringify({ suppliers: [{ name: 'BENCH', permissions: ['*.CRUDS'], clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }] }] }));
   const env = {
     ...process.env,
+    SUPPLIERS_FILE: suppliersFile,
     PORT: String(port),
     HOST: '127.0.0.1',
     DATA_DIR: process.env.DATABASE_URL ? 'memory://' : join(dir, 'data'),
@@ -36,7 +41,7 @@ async function main() {
     const db = new URL(process.env.DATABASE_URL).pathname.slice(1);
     execFileSync('psql', [new URL('/postgres', process.env.DATABASE_URL).toString(), '-qc', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`, '-c', `CREATE DATABASE ${db}`]);
   }
-  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'EMIS'], { env }).toString().trim();
+  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env }).toString().trim();
   const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   server.on('exit', (c) => c && process.exit(1));
   for (;;) {
