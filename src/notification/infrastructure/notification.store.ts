@@ -211,7 +211,8 @@ export class NotificationStore {
 
   /**
    * Claims up to `limit` active subscriptions that have settled outbox rows past their cursor, are
-   * not leased by a live relay and are not waiting out a retry delay: one statement, rows locked
+   * not leased by a live relay and are not waiting out a retry delay, the furthest behind first:
+   * one statement, rows locked
    * FOR UPDATE SKIP LOCKED so concurrent relays never claim the same subscription, then leased to
    * `owner` for `leaseMs`. The lease (not a lock held across the HTTP call) is what keeps a single
    * delivery in flight per subscription; it is renewed while the relay works and expires if the
@@ -228,7 +229,7 @@ export class NotificationStore {
              AND NOT (c.id = ANY($4::uuid[]))
              AND EXISTS (SELECT 1 FROM notification_outbox o
                           WHERE (o.txid, o.seq) > (c.cursor_txid, c.cursor_seq) AND o.${SETTLED})
-           ORDER BY c.next_attempt_at NULLS FIRST, c.id
+           ORDER BY c.cursor_txid, c.cursor_seq
            LIMIT $3
            FOR UPDATE SKIP LOCKED)
         RETURNING ${subscriptionColumns('s')}`,

@@ -28,6 +28,8 @@ const MIN_CLAIM_GAP_MS = { postgres: 5, embedded: 50 };
 /** A worker that runs out of changes waits this many rounds for more before giving its lease back. */
 const LINGER_ROUNDS = 3;
 const LINGER_WAIT_MS = { postgres: 40, embedded: 100 };
+/** When every slot is busy, a worker hands its subscription back after this long, so none starves. */
+const WORK_SLICE_MS = 5000;
 const SHUTDOWN_GRACE_MS = 2000;
 const HOUSEKEEPING_MS = 60_000;
 const ATTEMPT_RETENTION_DAYS = 7;
@@ -252,8 +254,10 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
     const keepGoing = () => this.running && !w.lost && !progress.lost && !progress.changed && !w.abort.signal.aborted;
     const lingerMs = this.db.isEmbedded ? LINGER_WAIT_MS.embedded : LINGER_WAIT_MS.postgres;
     let idleRounds = 0;
+    const sliceEnds = Date.now() + WORK_SLICE_MS;
 
     while (keepGoing()) {
+      if (Date.now() > sliceEnds && this.workers.size >= MAX_PARALLEL) break;
       const { subscription, rows } = await this.store.pending(this.db, { id: sub.id, owner, after: progress.passed, limit: BATCH });
       if (subscription === null) {
         // Lease lost or subscription deleted: whoever holds it now carries on from the recorded cursor.
