@@ -223,9 +223,12 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
 
   private async renewLeases() {
     if (this.workers.size === 0) return;
+    // Judge only the workers the renewal was sent for: one that started meanwhile (its subscription
+    // released by a previous worker, then claimed again) would wrongly look lost.
+    const asked = [...this.workers.values()];
     try {
-      const held = await this.store.renew(this.db, this.instanceId, this.leaseMs, [...this.workers.keys()]);
-      for (const [id, w] of this.workers) if (!held.has(id)) w.lost = true;
+      const held = await this.store.renew(this.db, this.instanceId, this.leaseMs, asked.map((w) => w.sub.id));
+      for (const w of asked) if (!held.has(w.sub.id)) w.lost = true;
     } catch (e) {
       this.logger.warn('notification relay: lease renewal failed', { error: (e as Error).message });
     }
