@@ -23,8 +23,8 @@ const MAX_PARALLEL = 16;
  * not yet settled (an older transaction is still open). PGlite has one session, so it is always settled.
  */
 const SETTLE_DELAYS_MS = [25, 100];
-/** Claims are at least this far apart however often writes nudge (PGlite runs every statement on the event loop). */
-const MIN_CLAIM_GAP_MS = { postgres: 5, embedded: 50 };
+/** Claims are at least this far apart however often writes nudge: a claim is a statement, and busy subscriptions are served by their lingering workers anyway. */
+const MIN_CLAIM_GAP_MS = { postgres: 20, embedded: 50 };
 /** A worker that runs out of changes waits this many rounds for more before giving its lease back. */
 const LINGER_ROUNDS = 3;
 const LINGER_WAIT_MS = { postgres: 40, embedded: 100 };
@@ -104,6 +104,9 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
 
   async onModuleDestroy() {
     await this.stop();
+    // The API opens the NATS connection too (stream set-up), relay or not.
+    this.restHook.close();
+    await this.nats.close();
   }
 
   get isRunning(): boolean {
@@ -137,8 +140,6 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
     if (this.renewTimer) clearInterval(this.renewTimer);
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
     await this.store.release(this.db, this.instanceId, null).catch((e) => this.logger.warn('releasing notification leases failed', { error: (e as Error).message }));
-    this.restHook.close();
-    await this.nats.close();
     this.logger.info('notification relay stopped', { instance: this.instanceId });
   }
 
@@ -212,7 +213,11 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
       const w: Worker = { sub, abort: new AbortController(), lost: false, done: Promise.resolve() };
       this.workers.set(sub.id, w);
       w.done = this.work(w)
-        .catch((e) => this.logger.warn('notification relay: worker failed', { subscription: sub.id, error: (e as Error).message }))
+        .catch(async (e) => {
+          this.logger.warn('notification relay: worker failed', { subscription: sub.id, error: (e as Error).message });
+          // Give the lease back rather than let it run out; what was not recorded is sent again.
+          await this.store.release(this.db, this.instanceId, [sub.id]).catch(() => undefined);
+        })
         .finally(() => {
           this.workers.delete(sub.id);
           this.wake?.();
