@@ -363,6 +363,26 @@ describe('Immunization write side (contract §2)', () => {
     });
   });
 
+  it('orders history and the change feed numerically, across a digit boundary of the event sequence', async () => {
+    // A fresh database, so this record's events are seq 1..12: a text sort would put 10-12 before 2.
+    const fresh = await startTestApp({ suppliers: [testSupplier('ALL', ['*.CRUDS'])] });
+    try {
+      const c = fhirClient(fresh, await fresh.tokenFor('ALL'));
+      const body = immunization();
+      const id = idFromLocation((await c.create(body)).headers.location);
+      for (let v = 1; v <= 11; v++) expect((await c.update(id, { ...body, id }, { 'E-Tag': String(v) })).status).toBe(200);
+      const history = await c.history(id);
+      expect(history.body.entry.map((e: any) => e.resource.meta.versionId)).toEqual(['12', '11', '10', '9', '8', '7', '6', '5', '4', '3', '2', '1']);
+      const feed = await c.feed('?_count=5');
+      expect(feed.body.entry.map((e: any) => e.resource.meta.versionId)).toEqual(['1', '2', '3', '4', '5']);
+      const next = feed.body.link.find((l: any) => l.relation === 'next').url.replace(fresh.config.publicBaseUrl, '');
+      const rest = await c.get(next.replace('_count=5', '_count=100'));
+      expect(rest.body.entry.map((e: any) => e.resource.meta.versionId)).toEqual(['6', '7', '8', '9', '10', '11', '12']);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('requires authentication on every Immunization route (401 before anything else)', async () => {
     for (const req of [
       t.http.get(`${BASE}/Immunization/x`),

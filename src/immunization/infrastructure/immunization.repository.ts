@@ -68,7 +68,11 @@ export interface FeedCursor {
   seq: string;
 }
 
-/** All SQL of the Immunization write side and its history reads. */
+/**
+ * All SQL of the Immunization write side and its history reads. Reads hand seq/txid out as text
+ * (bigint/xid8 exceed JS numbers); ORDER BY therefore names the table's columns (`e.seq`), since
+ * a bare name would sort the text output column ('10' < '9').
+ */
 @Injectable()
 export class ImmunizationRepository {
   async findById(db: SqlExecutor, id: string): Promise<StoredImmunization | null> {
@@ -155,7 +159,7 @@ export class ImmunizationRepository {
     if (!UUID.test(id)) return [];
     const { rows } = await db.query<EventRow>(
       `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, resource, recorded_at
-         FROM immunization_event WHERE immunization_id = $1 ORDER BY seq DESC`,
+         FROM immunization_event e WHERE immunization_id = $1 ORDER BY e.seq DESC`,
       [id],
     );
     return rows;
@@ -166,8 +170,8 @@ export class ImmunizationRepository {
     if (!UUID.test(id)) return null;
     const { rows } = await db.query<EventRow>(
       `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, resource, recorded_at
-         FROM immunization_event WHERE immunization_id = $1 AND version = $2 AND operation <> 'DELETE'
-        ORDER BY seq DESC LIMIT 1`,
+         FROM immunization_event e WHERE immunization_id = $1 AND version = $2 AND operation <> 'DELETE'
+        ORDER BY e.seq DESC LIMIT 1`,
       [id, version],
     );
     return rows[0] ?? null;
@@ -182,12 +186,12 @@ export class ImmunizationRepository {
   async changeFeed(db: SqlExecutor, q: { since: Date | null; after: FeedCursor | null; types: string[]; limit: number }): Promise<EventRow[]> {
     const { rows } = await db.query<EventRow>(
       `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, resource, recorded_at
-         FROM immunization_event
+         FROM immunization_event e
         WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
           AND ($1::timestamptz IS NULL OR recorded_at >= $1)
           AND ($2::xid8 IS NULL OR (txid, seq) > ($2::xid8, $3::bigint))
           AND vaccine_type = ANY($4::text[])
-        ORDER BY txid, seq
+        ORDER BY e.txid, e.seq
         LIMIT $5`,
       [q.since, q.after?.txid ?? null, q.after?.seq ?? null, q.types, q.limit],
     );
