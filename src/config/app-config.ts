@@ -5,6 +5,9 @@ import { isAbsolute, join, resolve } from 'node:path';
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 export const FHIR_BASE_PATH = '/immunisation-fhir-api/FHIR/R4';
 
+/** The absolute FHIR base (PUBLIC_BASE_URL + base path) used in Location, fullUrl, links and focus URLs. */
+export const fhirBaseUrl = (config: Pick<AppConfig, 'publicBaseUrl'>) => `${config.publicBaseUrl}${FHIR_BASE_PATH}`;
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface AppConfig {

@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
-import { APP_CONFIG, AppConfig, FHIR_BASE_PATH } from '../config/app-config';
+import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../config/app-config';
 import { FhirInteraction } from '../fhir/capability/fhir-interaction.decorator';
 import { FhirJsonBody } from '../fhir/fhir-body.decorator';
 import { sendResource, sendWriteResult, setVersionHeaders } from '../fhir/fhir-response';
@@ -43,7 +43,7 @@ export class ImmunizationController {
   ) {}
 
   private get base() {
-    return `${this.config.publicBaseUrl}${FHIR_BASE_PATH}`;
+    return fhirBaseUrl(this.config);
   }
 
   @Post()

@@ -3,7 +3,7 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
-import { APP_CONFIG, AppConfig, FHIR_BASE_PATH } from '../config/app-config';
+import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../config/app-config';
 import { FhirInteraction, FhirSearchParams, SearchParamDescription } from '../fhir/capability/fhir-interaction.decorator';
 import { FormBody } from '../fhir/fhir-body.decorator';
 import { sendResource } from '../fhir/fhir-response';
@@ -40,7 +40,7 @@ export class SearchController {
   ) {}
 
   private get base() {
-    return `${this.config.publicBaseUrl}${FHIR_BASE_PATH}`;
+    return fhirBaseUrl(this.config);
   }
 
   @Get()

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { APP_CONFIG, AppConfig, FHIR_BASE_PATH } from '../../config/app-config';
+import { APP_CONFIG, AppConfig, fhirBaseUrl } from '../../config/app-config';
 import { FHIR_INTERACTION, FHIR_SEARCH_PARAMS, InteractionCode, SearchParamDescription } from './fhir-interaction.decorator';
 
 interface ResourceCapability {
@@ -44,7 +44,7 @@ export class CapabilityStatementService implements OnApplicationBootstrap {
   }
 
   private build(resources: Map<string, ResourceCapability>) {
-    const base = `${this.config.publicBaseUrl}${FHIR_BASE_PATH}`;
+    const base = fhirBaseUrl(this.config);
     const types = [...resources.keys()].sort();
     return {
       resourceType: 'CapabilityStatement',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SupplierRegistry } from '../../auth/supplier-registry';
-import { APP_CONFIG, AppConfig, FHIR_BASE_PATH } from '../../config/app-config';
+import { APP_CONFIG, AppConfig, fhirBaseUrl } from '../../config/app-config';
 import { Database } from '../../database/database';
 import { JsonLogger } from '../../logging/json-logger';
 import { matches } from '../domain/criteria';
@@ -95,7 +95,7 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.leaseMs = Math.min(60_000, Math.max(3000, 10 * config.notificationPollMs));
-    this.base = `${config.publicBaseUrl}${FHIR_BASE_PATH}`;
+    this.base = fhirBaseUrl(config);
   }
 
   onApplicationBootstrap() {
