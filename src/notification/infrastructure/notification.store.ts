@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { SqlExecutor, Tx } from '../../database/database';
 import type { ChangeOperation } from '../../immunization/public';
 import type { SignalFilter } from '../domain/criteria';
-import type { ChannelType, Payload, SubscriptionStatus } from '../domain/subscription-resource';
+import type { ChannelType, Payload, SubscriptionRequest, SubscriptionStatus } from '../domain/subscription-resource';
 
 /*
  * All SQL of the Notification module.
@@ -55,15 +55,8 @@ export interface SubscriptionRow {
   updated_at: Date;
 }
 
-export interface SubscriptionWrite {
-  status: SubscriptionStatus;
-  resource: Record<string, unknown>;
-  criteria: SignalFilter;
-  channelType: ChannelType;
-  endpoint: string;
-  payload: Payload;
-  headers: [string, string][];
-}
+/** What a create or update stores: exactly what the request checker accepted. */
+export type SubscriptionWrite = SubscriptionRequest;
 
 export interface Attempt {
   subscriptionId: string;
@@ -154,7 +147,7 @@ export class NotificationStore {
          cursor_txid, cursor_seq, created_at, updated_at)
        VALUES ($1, $2, 1, $3, $4::json, $5::jsonb, $6, $7, $8, $9::jsonb, pg_snapshot_xmin(pg_current_snapshot()), 0, $10, $10)
        RETURNING ${SUBSCRIPTION_COLUMNS}`,
-      [id, supplier, w.status, JSON.stringify(w.resource), JSON.stringify(w.criteria), w.channelType, w.endpoint, w.payload, JSON.stringify(w.headers), at],
+      [id, supplier, w.status, JSON.stringify(w.resource), JSON.stringify(w.filter), w.channelType, w.endpoint, w.payload, JSON.stringify(w.headers), at],
     );
     return rows[0];
   }
@@ -190,7 +183,7 @@ export class NotificationStore {
          cursor_seq = CASE WHEN status = 'off' AND $4 <> 'off' THEN 0 ELSE cursor_seq END
        WHERE id = $1 AND supplier = $2 AND version = $3
        RETURNING ${SUBSCRIPTION_COLUMNS}`,
-      [id, supplier, expectedVersion, w.status, JSON.stringify(w.resource), JSON.stringify(w.criteria), w.channelType, w.endpoint, w.payload, JSON.stringify(w.headers), at],
+      [id, supplier, expectedVersion, w.status, JSON.stringify(w.resource), JSON.stringify(w.filter), w.channelType, w.endpoint, w.payload, JSON.stringify(w.headers), at],
     );
     return rows[0] ?? null;
   }

@@ -15,14 +15,6 @@ export class CreateSubscriptionHandler implements ICommandHandler<CreateSubscrip
 
   async execute(cmd: CreateSubscription): Promise<SubscriptionRow> {
     const r = await this.checker.check(cmd.body, null, cmd.principal, null);
-    return this.store.create(this.db, randomUUID(), cmd.principal.supplier.name, {
-      status: r.status,
-      resource: r.resource,
-      criteria: r.filter,
-      channelType: r.channelType,
-      endpoint: r.endpoint,
-      payload: r.payload,
-      headers: r.headers,
-    }, new Date());
+    return this.store.create(this.db, randomUUID(), cmd.principal.supplier.name, r, new Date());
   }
 }

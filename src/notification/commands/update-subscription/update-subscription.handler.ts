@@ -28,15 +28,7 @@ export class UpdateSubscriptionHandler implements ICommandHandler<UpdateSubscrip
         throw Errors.preconditionFailed(`If-Match names version ${cmd.ifMatch} but Subscription ${cmd.id} is at version ${current.version}.`);
       }
       const r = await this.checker.check(cmd.body, cmd.id, cmd.principal, current.status);
-      const updated = await this.store.replace(this.db, cmd.id, supplier, current.version, {
-        status: r.status,
-        resource: r.resource,
-        criteria: r.filter,
-        channelType: r.channelType,
-        endpoint: r.endpoint,
-        payload: r.payload,
-        headers: r.headers,
-      }, new Date());
+      const updated = await this.store.replace(this.db, cmd.id, supplier, current.version, r, new Date());
       if (updated) return updated;
       // Changed underneath us (the relay put it in error, or another PUT): decide again on fresh state.
       if (cmd.ifMatch !== null || attempt >= MAX_ATTEMPTS) {
