@@ -89,8 +89,11 @@ export class ImmunizationController {
     const cursorRaw = single('_cursor');
     let after: FeedCursor | null = null;
     if (cursorRaw !== undefined) {
-      const m = /^(\d{1,20})\.(\d{1,20})$/.exec(cursorRaw);
-      if (!m) throw Errors.invalid('_cursor is not one this server handed out.', '_cursor');
+      const m = /^(\d{1,20})\.(\d{1,19})$/.exec(cursorRaw);
+      // txid is an unsigned 64-bit xid8, seq a signed 64-bit bigint: out-of-range digits would be a database error.
+      if (!m || BigInt(m[1]) > 0xffffffffffffffffn || BigInt(m[2]) > 0x7fffffffffffffffn) {
+        throw Errors.invalid('_cursor is not one this server handed out.', '_cursor');
+      }
       after = { txid: m[1], seq: m[2] };
     }
     const page = await this.queries.execute(new ImmunizationChangeFeed(who, since, after, count));
