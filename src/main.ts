@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { createApp } from './bootstrap';
+import { DataDirLock } from './database/data-dir-lock';
 import { JsonLogger } from './logging/json-logger';
 
 async function main() {
@@ -20,6 +21,8 @@ async function main() {
     }
     throw e;
   }
+  // One process per embedded database: before anything opens it or starts a worker.
+  if (!config.databaseUrl && config.dataDir !== 'memory://') DataDirLock.acquire(config.dataDir);
   const logger = new JsonLogger(config.logLevel);
   const initdb = pgliteWillInitdb(config);
   const app = await createApp(config, logger);

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, JWK } from 'jose';
 import { ConfigError, type AppConfig } from '../config/app-config';
@@ -49,7 +49,19 @@ function loadOrCreatePrivateKey(config: Pick<AppConfig, 'authSigningKeyFile' | '
   if (existsSync(file)) return createPrivateKey(readFileSync(file, 'utf8'));
   const key = generate();
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
+  // Written whole under a private name, then linked into place: link() fails if the file exists, so
+  // a server and the token CLI starting together on an empty DATA_DIR never see half a key or
+  // overwrite each other's; the loser uses the winner's key. (So the CLI needs no DATA_DIR lock.)
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'w', flush: true });
+  chmodSync(tmp, 0o600);
+  try {
+    linkSync(tmp, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return createPrivateKey(readFileSync(file, 'utf8'));
+  } finally {
+    unlinkSync(tmp);
+  }
   return key;
 }
