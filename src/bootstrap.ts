@@ -50,6 +50,9 @@ export async function createApp(config: AppConfig, logger: JsonLogger): Promise<
     bodyParser: false,
     logger,
     bufferLogs: false,
+    // Start-up errors reach main.ts (one `start-up failed:` line, exit 1) instead of Nest's own
+    // handler, which logs a stack trace and exits without saying what failed.
+    abortOnError: false,
   });
   configureApp(app, config, logger);
   // SIGTERM/SIGINT: stop taking connections, let in-flight requests finish (HTTP server close),

@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { createApp } from './bootstrap';
 import { DataDirLock } from './database/data-dir-lock';
+import { checkDatabaseAtStartup } from './database/startup-check';
 import { JsonLogger } from './logging/json-logger';
 
 async function main() {
@@ -24,6 +25,8 @@ async function main() {
   // One process per embedded database: before anything opens it or starts a worker.
   if (!config.databaseUrl && config.dataDir !== 'memory://') DataDirLock.acquire(config.dataDir);
   const logger = new JsonLogger(config.logLevel);
+  // A wrong DATABASE_URL is one line now, not TypeORM's retries with stack traces later.
+  await checkDatabaseAtStartup(config, (reason, attempt) => logger.warn('database not reachable yet, retrying', { attempt, reason }));
   const initdb = pgliteWillInitdb(config);
   const app = await createApp(config, logger);
   await app.listen(config.port, config.host);

@@ -17,6 +17,14 @@ export interface AppConfig {
   /** PostgreSQL URL; null selects the embedded PGlite database under dataDir. */
   databaseUrl: string | null;
   databasePoolSize: number;
+  /** Connect, and wait for a free pool connection, at most this long (ms). */
+  databaseConnectTimeoutMs: number;
+  /** statement_timeout of every session (ms, 0 = none); the client gives up 1 s after it (frozen server). */
+  databaseStatementTimeoutMs: number;
+  /** lock_timeout of every session (ms, 0 = none). */
+  databaseLockTimeoutMs: number;
+  /** At start-up, retry an unreachable database this long before giving up (s, 0 = try once). */
+  databaseStartupRetrySeconds: number;
   /** A PGlite data-dir dump a new embedded database starts from instead of running initdb. */
   pgliteTemplate: string | null;
   publicBaseUrl: string;
@@ -106,8 +114,8 @@ class Reader {
 }
 
 /** Never echo a password back into a log line. */
-function redact(v: string): string {
-  return v.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+export function redact(v: string): string {
+  return v.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@').replace(/([?&]password=)[^&]*/i, '$1***');
 }
 
 /**
@@ -136,6 +144,10 @@ export function loadConfig(env: Raw = process.env): AppConfig {
     dataDir: dataDir === 'memory://' || isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolSize: r.int('DATABASE_POOL_SIZE', 1, 200),
+    databaseConnectTimeoutMs: r.int('DATABASE_CONNECT_TIMEOUT_MS', 100, 600_000),
+    databaseStatementTimeoutMs: r.int('DATABASE_STATEMENT_TIMEOUT_MS', 0, 3_600_000),
+    databaseLockTimeoutMs: r.int('DATABASE_LOCK_TIMEOUT_MS', 0, 3_600_000),
+    databaseStartupRetrySeconds: r.int('DATABASE_STARTUP_RETRY_SECONDS', 0, 3600),
     pgliteTemplate: r.optional('PGLITE_TEMPLATE'),
     publicBaseUrl,
     suppliersFile: fromRoot(r.string('SUPPLIERS_FILE') || 'config/suppliers.json'),

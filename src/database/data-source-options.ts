@@ -16,7 +16,28 @@ const PGLITE_SETTINGS = { shared_buffers: '32MB' };
  * stored under DATA_DIR, so a first start needs no server. Same migrations, same SQL on both.
  * `dataDir: 'memory://'` keeps PGlite in memory (tests).
  */
-export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'databasePoolSize' | 'dataDir' | 'pgliteTemplate'>): DataSourceOptions {
+type DataSourceConfig = Pick<AppConfig, 'databaseUrl' | 'databasePoolSize' | 'dataDir' | 'pgliteTemplate'> &
+  Partial<Pick<AppConfig, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs' | 'databaseLockTimeoutMs'>>;
+
+/**
+ * node-postgres settings that bound every wait on the database, so an outage turns into a prompt
+ * error (503) instead of a hang. statement_timeout and lock_timeout travel in the connection's
+ * start-up packet: they apply to every statement without a round trip of their own. query_timeout is
+ * the client's own limit, for a server that accepts nothing at all (frozen, network gone), a second
+ * after the server's would have fired. TCP keepalive notices a peer that vanished while idle.
+ */
+export function connectionLimits(config: Partial<Pick<AppConfig, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs' | 'databaseLockTimeoutMs'>>) {
+  const statement = config.databaseStatementTimeoutMs ?? 5000;
+  return {
+    connectionTimeoutMillis: config.databaseConnectTimeoutMs ?? 2000,
+    ...(statement > 0 ? { statement_timeout: statement, query_timeout: statement + 1000 } : {}),
+    ...((config.databaseLockTimeoutMs ?? 2000) > 0 ? { lock_timeout: config.databaseLockTimeoutMs ?? 2000 } : {}),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
+}
+
+export function dataSourceOptions(config: DataSourceConfig): DataSourceOptions {
   const common = {
     type: 'postgres' as const,
     entities: [],
@@ -30,7 +51,7 @@ export function dataSourceOptions(config: Pick<AppConfig, 'databaseUrl' | 'datab
     return {
       ...common,
       url: config.databaseUrl,
-      extra: { max: config.databasePoolSize, application_name: 'immunisation-fhir-api' },
+      extra: { max: config.databasePoolSize, application_name: 'immunisation-fhir-api', ...connectionLimits(config) },
     };
   }
   let dataDir: string | undefined;

@@ -12,7 +12,9 @@ import { runMigrations } from './migrator';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => dataSourceOptions(config),
+      // main.ts has already checked the database (with a bounded retry where it can help); a
+      // failure here is reported once, by main.ts, not retried nine times with stack traces.
+      useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config), toRetry: () => false }),
     }),
   ],
   providers: [Database],

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { JsonLogger } from '../logging/json-logger';
 import { FHIR_JSON_UTF8 } from './media-types';
 import { Errors, FhirError } from './operation-outcome';
@@ -54,6 +55,7 @@ export function toFhirError(err: unknown, req: Request): FhirError {
         if (status < 500) return new FhirError(status, Errors.invalid(message).issues);
     }
   }
+  if (isDatabaseUnavailable(err)) return Errors.unavailable('The database is not available at the moment; nothing was changed. Retry later.');
   return Errors.exception();
 }
 
@@ -63,14 +65,29 @@ export function toFhirError(err: unknown, req: Request): FhirError {
  */
 @Catch()
 export class FhirExceptionFilter implements ExceptionFilter {
+  private lastUnavailableLog = 0;
+  private unavailableSinceLog = 0;
+
   constructor(@Inject(JsonLogger) private readonly logger: JsonLogger) {}
+
+  /** An outage fails every request: one warning every 10 s with a count, not a line (or stack) each. */
+  private logDatabaseUnavailable(e: Error) {
+    this.unavailableSinceLog++;
+    const now = Date.now();
+    if (now - this.lastUnavailableLog < 10_000) return;
+    this.logger.warn('database unavailable: answering 503', { error: e.message.split('\n')[0], requests: this.unavailableSinceLog });
+    this.lastUnavailableLog = now;
+    this.unavailableSinceLog = 0;
+  }
 
   catch(exception: unknown, host: ArgumentsHost) {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
     const error = toFhirError(exception, req);
-    if (error.status >= 500) {
+    if (error.status === 503 && isDatabaseUnavailable(exception)) {
+      this.logDatabaseUnavailable(exception as Error);
+    } else if (error.status >= 500) {
       const e = exception instanceof Error ? exception : new Error(String(exception));
       this.logger.error('unhandled error', { requestId: req.requestId, error: e.message, stack: e.stack });
     }

@@ -32,7 +32,12 @@ export class HealthController {
         () => this.db.pingCheck('database', { timeout: 2000 }),
         async () => {
           const check = this.indicators.check('migrations');
-          return (await this.ds.showMigrations()) ? check.down({ pending: true }) : check.up();
+          try {
+            return (await this.ds.showMigrations()) ? check.down({ pending: true }) : check.up();
+          } catch {
+            // The database did not answer: not ready (the ping check says why), never a 500.
+            return check.down({ unknown: true });
+          }
         },
       ]);
     } catch (e) {
@@ -40,7 +45,8 @@ export class HealthController {
         const body = e.getResponse() as { error?: Record<string, unknown> };
         throw Errors.unavailable(`Not ready: ${Object.keys(body.error ?? {}).join(', ') || 'a check failed'}.`);
       }
-      throw e;
+      // A check that threw rather than reported: still "not ready", never a 500.
+      throw Errors.unavailable('Not ready: database.');
     }
   }
 }

@@ -25,6 +25,8 @@ const MAX_PARALLEL = 16;
 const SETTLE_DELAYS_MS = [25, 100];
 /** Claims are at least this far apart however often writes nudge: a claim is a statement, and busy subscriptions are served by their lingering workers anyway. */
 const MIN_CLAIM_GAP_MS = { postgres: 20, embedded: 50 };
+/** Longest pause between claim attempts while claiming keeps failing (database outage). */
+const CLAIM_BACKOFF_MAX_MS = 10_000;
 /** A worker that runs out of changes waits this many rounds for more before giving its lease back. */
 const LINGER_ROUNDS = 3;
 const LINGER_WAIT_MS = { postgres: 40, embedded: 100 };
@@ -79,6 +81,8 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
   /** Nudged since the current claim started. */
   private dirty = false;
   private settleRounds = 0;
+  /** Claim rounds failed in a row (database unavailable); 0 when claiming works. */
+  private claimFailures = 0;
   private changeWaiters: (() => void)[] = [];
   private renewTimer: NodeJS.Timeout | null = null;
   private housekeepingTimer: NodeJS.Timeout | null = null;
@@ -186,10 +190,18 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
       let claimed = 0;
       try {
         claimed = await this.claim();
+        if (this.claimFailures > 0) this.logger.info('notification relay: claiming works again', { failedRounds: this.claimFailures });
+        this.claimFailures = 0;
       } catch (e) {
-        this.logger.warn('notification relay: claiming failed', { error: (e as Error).message });
+        // A database outage fails every round: say so once, then back off (poll interval doubling
+        // up to 30 s) instead of a warning a second; the first success after it says so too.
+        if (this.claimFailures++ === 0) this.logger.warn('notification relay: claiming failed, backing off until it works again', { error: (e as Error).message });
       }
       if (!this.running) break;
+      if (this.claimFailures > 0) {
+        await this.sleep(Math.min(CLAIM_BACKOFF_MAX_MS, this.config.notificationPollMs * 2 ** Math.min(this.claimFailures, 16)));
+        continue;
+      }
       // One subscription per claim, and straight back for the next while there are any: relays
       // running side by side then share the subscriptions between them instead of one taking all.
       if (claimed > 0 && this.workers.size < MAX_PARALLEL) {
