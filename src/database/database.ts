@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { DatabaseUnavailableError, isDatabaseUnreachable } from './database-unavailable';
 import { countStatement } from './request-scope';
 
 export interface Rows<T> {
@@ -42,8 +43,27 @@ export class Database implements SqlExecutor {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly holding = new AsyncLocalStorage<true>();
 
+  /** Until then, requests fail at once: the server was just found unreachable (see failFast). */
+  private unreachableUntil = 0;
+
   constructor(@InjectDataSource() readonly dataSource: DataSource) {
     this.serialise = (dataSource.options as { driver?: unknown }).driver !== undefined;
+    dropConnectionsThatTimeOut(dataSource);
+  }
+
+  /**
+   * A circuit breaker for outages: once the server was found unreachable (refused, connect or read
+   * timeout), every caller gets the 503 at once for the next second instead of each waiting for the
+   * same timeout and holding a pool slot; then one caller tries again.
+   */
+  private async failFast<T>(fn: () => Promise<T>): Promise<T> {
+    if (Date.now() < this.unreachableUntil) throw new DatabaseUnavailableError('the database was unreachable a moment ago; not retried yet');
+    try {
+      return await fn();
+    } catch (e) {
+      if (isDatabaseUnreachable(e)) this.unreachableUntil = Date.now() + UNREACHABLE_FAIL_FAST_MS;
+      throw e;
+    }
   }
 
   get isEmbedded(): boolean {
@@ -58,6 +78,11 @@ export class Database implements SqlExecutor {
   }
 
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Rows<T>> {
+    if (this.holding.getStore()) return this.unguardedQuery(text, params);
+    return this.failFast(() => this.unguardedQuery<T>(text, params));
+  }
+
+  private unguardedQuery<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Rows<T>> {
     return this.turn(async () => {
       const runner = this.dataSource.createQueryRunner();
       try {
@@ -70,8 +95,36 @@ export class Database implements SqlExecutor {
 
   /** Runs fn in one transaction (READ COMMITTED) and commits, or rolls back if it throws. */
   withTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.turn(() => this.dataSource.transaction((manager) => fn(new Tx(manager))));
+    return this.failFast(() => this.turn(() => this.dataSource.transaction((manager) => fn(new Tx(manager)))));
   }
+}
+
+const UNREACHABLE_FAIL_FAST_MS = 1000;
+
+interface PgClientLike {
+  query: (...args: unknown[]) => unknown;
+  connection?: { stream?: { destroy(): void } };
+}
+
+/**
+ * node-postgres' query_timeout gives up on a query but keeps the connection: the next statement on
+ * it (TypeORM's ROLLBACK, the next request from the pool) waits for the frozen server again. Cut
+ * such a connection off instead, so the rollback fails at once and the pool drops it.
+ */
+function dropConnectionsThatTimeOut(dataSource: DataSource) {
+  const pool = (dataSource.driver as unknown as { master?: { on?: (event: string, fn: (c: PgClientLike) => void) => void } }).master;
+  pool?.on?.('connect', (client) => {
+    const query = client.query.bind(client);
+    client.query = (...args: unknown[]) => {
+      const result = query(...args);
+      if (result && typeof (result as Promise<unknown>).then === 'function') {
+        (result as Promise<unknown>).then(undefined, (e: unknown) => {
+          if (/query read timeout/i.test((e as Error)?.message ?? '')) client.connection?.stream?.destroy();
+        });
+      }
+      return result;
+    };
+  });
 }
 
 /** PostgreSQL SQLSTATE of a failed query, when there is one. */

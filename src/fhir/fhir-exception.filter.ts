@@ -87,7 +87,7 @@ export class FhirExceptionFilter implements ExceptionFilter {
     const error = toFhirError(exception, req);
     if (error.status === 503 && isDatabaseUnavailable(exception)) {
       this.logDatabaseUnavailable(exception as Error);
-    } else if (error.status >= 500) {
+    } else if (error.status >= 500 && !(exception instanceof FhirError)) {
       const e = exception instanceof Error ? exception : new Error(String(exception));
       this.logger.error('unhandled error', { requestId: req.requestId, error: e.message, stack: e.stack });
     }

@@ -83,6 +83,7 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
   private settleRounds = 0;
   /** Claim rounds failed in a row (database unavailable); 0 when claiming works. */
   private claimFailures = 0;
+  private renewFailures = 0;
   private changeWaiters: (() => void)[] = [];
   private renewTimer: NodeJS.Timeout | null = null;
   private housekeepingTimer: NodeJS.Timeout | null = null;
@@ -246,8 +247,10 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
     try {
       const held = await this.store.renew(this.db, this.instanceId, this.leaseMs, asked.map((w) => w.sub.id));
       for (const w of asked) if (!held.has(w.sub.id)) w.lost = true;
+      this.renewFailures = 0;
     } catch (e) {
-      this.logger.warn('notification relay: lease renewal failed', { error: (e as Error).message });
+      // Once per failure streak (a database outage fails every renewal), not once a tick.
+      if (this.renewFailures++ === 0) this.logger.warn('notification relay: lease renewal failed', { error: (e as Error).message });
     }
   }
 
