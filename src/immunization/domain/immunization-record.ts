@@ -99,7 +99,8 @@ export const ImmunizationRecord = {
         newVersion: stored.version + 1,
         reinstated: true,
         guard: { expectedVersion: stored.version, wasDeleted: true },
-        onConflict: () => staleVersion(precondition, stored.version + 1),
+        // Someone reinstated it first: decide again on fresh state (then the version check applies).
+        onConflict: () => new ConcurrentChange(),
       };
     }
     if (precondition.version !== stored.version) throw staleVersion(precondition, stored.version);
@@ -108,8 +109,10 @@ export const ImmunizationRecord = {
       newVersion: stored.version + 1,
       reinstated: false,
       guard: { expectedVersion: stored.version, wasDeleted: false },
-      // Another update won the race between our read and our write.
-      onConflict: () => staleVersion(precondition, stored.version + 1),
+      // Another write won the race between our read and our write. Not necessarily an update (a
+      // delete keeps the number, so "version N+1" would be false): decide again on fresh state,
+      // which answers the stale version with the version the record really has, or reinstates.
+      onConflict: () => new ConcurrentChange(),
     };
   },
 
