@@ -5,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
-import { createApp } from './bootstrap';
 import { DataDirLock } from './database/data-dir-lock';
 import { checkDatabaseAtStartup } from './database/startup-check';
 import { JsonLogger } from './logging/json-logger';
@@ -28,6 +27,8 @@ async function main() {
   // A wrong DATABASE_URL is one line now, not TypeORM's retries with stack traces later.
   await checkDatabaseAtStartup(config, (reason, attempt) => logger.warn('database not reachable yet, retrying', { attempt, reason }));
   const initdb = pgliteWillInitdb(config);
+  // Loaded only now: refusing a locked DATA_DIR or a bad DATABASE_URL needs none of the app's code.
+  const { createApp } = await import('./bootstrap');
   const app = await createApp(config, logger);
   await app.listen(config.port, config.host);
   if (initdb) await releaseInitdbMemory();

@@ -12,7 +12,7 @@ const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|connection 
 /** Thrown without asking the database while it is known to be unreachable (see Database). */
 export class DatabaseUnavailableError extends Error {}
 
-function code(e: unknown): string | undefined {
+export function errorCode(e: unknown): string | undefined {
   const err = e as { code?: unknown; driverError?: { code?: unknown } };
   const c = err?.driverError?.code ?? err?.code;
   return typeof c === 'string' ? c : undefined;
@@ -27,7 +27,7 @@ function message(e: unknown): string {
 export function isDatabaseUnavailable(e: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
   if (e instanceof DatabaseUnavailableError) return true;
-  const c = code(e);
+  const c = errorCode(e);
   if (c && (UNAVAILABLE_STATE.test(c) || UNAVAILABLE_CODE.has(c))) return true;
   return UNAVAILABLE_MESSAGE.test(message(e));
 }
@@ -39,7 +39,7 @@ export function isDatabaseUnavailable(e: unknown): boolean {
  */
 export function isDatabaseUnreachable(e: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
-  const c = code(e);
+  const c = errorCode(e);
   if (c && ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', '57P03'].includes(c)) return true;
   return /timeout exceeded when trying to connect|connection timeout|query read timeout/i.test(message(e));
 }

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { redact, type AppConfig } from '../config/app-config';
-import { sqlState } from './database';
+import { errorCode } from './database-unavailable';
 
 /** The database refused, or could not be reached, at start-up. The message is one line. */
 export class DatabaseStartupError extends Error {}
@@ -22,7 +22,7 @@ const PASSING_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOST
 export function describeConnectError(e: unknown): { reason: string; retry: boolean } {
   const err = e as { message?: string; code?: string };
   const message = (err?.message ?? String(e)).split('\n')[0];
-  const code = sqlState(e);
+  const code = errorCode(e);
   const state = code && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
   if (state && FATAL_STATES[state]) return { reason: `${message} (SQLSTATE ${state}: ${FATAL_STATES[state]})`, retry: false };
   if (state && PASSING_STATES.has(state)) return { reason: `${message} (SQLSTATE ${state})`, retry: true };

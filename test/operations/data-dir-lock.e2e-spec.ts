@@ -60,6 +60,7 @@ describe('DATA_DIR lock (embedded database)', () => {
     expect(second.stdout()).toBe(''); // no log line: nothing was opened or started
     // Refused well before a database could have opened (a PGlite open alone takes seconds here).
     expect(refusedMs).toBeLessThan(15_000);
+    process.stdout.write(`DATA_DIR lock: second process refused ${refusedMs} ms after spawn (code loading included)\n`);
 
     // The holder is untouched and keeps accepting writes.
     expect((await fetch(`${first.url}/health/ready`)).status).toBe(200);
