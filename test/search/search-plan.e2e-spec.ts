@@ -31,7 +31,8 @@ describe('search query plans over 100,000 projected records', () => {
   let db: Database;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // Seeding 100,000 rows is one long statement: no DATABASE_STATEMENT_TIMEOUT_MS for this app.
+    t = await startTestApp({ env: { DATABASE_STATEMENT_TIMEOUT_MS: '0' } });
     db = t.app.get(Database);
     const seed = seedStatement(plan);
     await db.query(seed.text, seed.params);
