@@ -195,7 +195,7 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
         this.claimFailures = 0;
       } catch (e) {
         // A database outage fails every round: say so once, then back off (poll interval doubling
-        // up to 30 s) instead of a warning a second; the first success after it says so too.
+        // up to 10 s) instead of a warning a second; the first success after it says so too.
         if (this.claimFailures++ === 0) this.logger.warn('notification relay: claiming failed, backing off until it works again', { error: (e as Error).message });
       }
       if (!this.running) break;
