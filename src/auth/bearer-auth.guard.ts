@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { Errors } from '../fhir/operation-outcome';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { IS_PUBLIC } from './public.decorator';
-import { RateLimiter } from './rate-limiter';
+import { SharedRateLimiter } from './shared-rate-limiter';
 
 /**
  * Global guard: every route needs a valid bearer token unless marked @Public(). Guards run before
@@ -13,11 +13,10 @@ import { RateLimiter } from './rate-limiter';
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
-  private readonly limiter = new RateLimiter();
-
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: AccessTokenVerifier,
+    private readonly limiter: SharedRateLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -27,7 +26,7 @@ export class BearerAuthGuard implements CanActivate {
     req.principal = principal;
     const limit = principal.supplier.rateLimitPerSecond;
     if (limit !== null) {
-      const wait = this.limiter.take(principal.supplier.name, limit);
+      const wait = await this.limiter.take(principal.supplier.name, limit);
       if (wait > 0) throw Errors.throttled(`Supplier ${principal.supplier.name} is over its rate limit of ${limit} requests per second.`, wait);
     }
     return true;

@@ -38,6 +38,11 @@ export interface AppConfig {
   notificationMaxAttempts: number;
   notificationPollMs: number;
   idempotencyTtlHours: number;
+  /** Redis for rate limits shared by every instance; null keeps them in-process. */
+  redisUrl: string | null;
+  rateLimitRedisPrefix: string;
+  auditFlushMs: number;
+  auditBatchSize: number;
 }
 
 /** A bad setting: the message is one line that names the variable. */
@@ -160,6 +165,10 @@ export function loadConfig(env: Raw = process.env): AppConfig {
     notificationMaxAttempts: r.int('NOTIFICATION_MAX_ATTEMPTS', 1, 1000),
     notificationPollMs: r.int('NOTIFICATION_POLL_MS', 10, 600_000),
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 1, 24 * 30),
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    rateLimitRedisPrefix: r.string('RATE_LIMIT_REDIS_PREFIX') || 'imms:ratelimit:',
+    auditFlushMs: r.int('AUDIT_FLUSH_MS', 10, 10_000),
+    auditBatchSize: r.int('AUDIT_BATCH_SIZE', 1, 5000),
   };
 }
 
