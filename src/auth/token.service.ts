@@ -36,7 +36,7 @@ export class TokenService {
   }
 
   /** The client-credentials grant with a signed JWT assertion (RFC 7523), as on the NHS API platform. */
-  async exchange(form: URLSearchParams): Promise<AccessTokenResponse> {
+  async exchange(form: URLSearchParams, verified?: (clientId: string) => void): Promise<AccessTokenResponse> {
     const field = (name: string) => {
       const values = form.getAll(name);
       if (values.length !== 1 || !values[0]) throw Errors.invalid(`${name} is required, once.`);
@@ -47,6 +47,7 @@ export class TokenService {
       throw Errors.invalid(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}.`);
     }
     const clientId = await this.verifyAssertion(field('client_assertion'));
+    verified?.(clientId);
     return this.issue(clientId);
   }
 
