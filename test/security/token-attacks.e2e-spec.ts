@@ -162,6 +162,43 @@ describe('token attacks (OWASP API2)', () => {
       expect(trapHits).toBe(0);
     });
 
+    it('refuses the worst forgeries on every FHIR route, and nothing is written', async () => {
+      const id = recordPath.split('/').pop()!;
+      const forged: [string, string][] = [
+        ['alg none', handMade({ alg: 'none', typ: 'JWT' }, claims())],
+        ['HS256 with the public key', handMade({ alg: 'HS256', kid: keys.kid, typ: 'JWT' }, claims(), hs256(keys.publicKey.export({ type: 'spki', format: 'pem' }) as string))],
+        ['no exp', await serverSigned(claims({ exp: undefined }))],
+        ['jwk injection', await sign({ header: { alg: 'RS256', kid: keys.kid, jwk: await exportJWK(attacker.publicKey) }, claims: claims(), key: attacker.privateKey })],
+      ];
+      const json = { 'Content-Type': 'application/fhir+json' };
+      const body = JSON.stringify(immunization({ vaccineType: 'MMR' }));
+      const routes: [string, (token: string) => any][] = [
+        ['create', (tk) => t.http.post(`${BASE}/Immunization`).set({ ...json, Authorization: `Bearer ${tk}` }).send(body)],
+        ['read', (tk) => t.http.get(recordPath).set('Authorization', `Bearer ${tk}`)],
+        ['vread', (tk) => t.http.get(`${recordPath}/_history/1`).set('Authorization', `Bearer ${tk}`)],
+        ['history', (tk) => t.http.get(`${recordPath}/_history`).set('Authorization', `Bearer ${tk}`)],
+        ['update', (tk) => t.http.put(recordPath).set({ ...json, 'E-Tag': '1', Authorization: `Bearer ${tk}` }).send(JSON.stringify({ ...JSON.parse(body), id }))],
+        ['delete', (tk) => t.http.delete(recordPath).set('Authorization', `Bearer ${tk}`)],
+        ['search', (tk) => t.http.get(`${BASE}/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009&-immunization.target=MMR`).set('Authorization', `Bearer ${tk}`)],
+        ['POST _search', (tk) => t.http.post(`${BASE}/Immunization/_search`).set('Authorization', `Bearer ${tk}`).type('form').send('-immunization.target=MMR')],
+        ['change feed', (tk) => t.http.get(`${BASE}/Immunization/_history`).set('Authorization', `Bearer ${tk}`)],
+        ['Subscription create', (tk) => t.http.post(`${BASE}/Subscription`).set({ ...json, Authorization: `Bearer ${tk}` }).send('{}')],
+        ['Subscription list', (tk) => t.http.get(`${BASE}/Subscription`).set('Authorization', `Bearer ${tk}`)],
+        ['Subscription read', (tk) => t.http.get(`${BASE}/Subscription/${randomUUID()}`).set('Authorization', `Bearer ${tk}`)],
+        ['Subscription update', (tk) => t.http.put(`${BASE}/Subscription/${randomUUID()}`).set({ ...json, Authorization: `Bearer ${tk}` }).send('{}')],
+        ['Subscription delete', (tk) => t.http.delete(`${BASE}/Subscription/${randomUUID()}`).set('Authorization', `Bearer ${tk}`)],
+      ];
+      for (const [route, send] of routes) {
+        for (const [what, token] of forged) {
+          count(`bearer on every route: ${what}`);
+          const res = await send(token);
+          expect({ route, what, status: res.status }).toEqual({ route, what, status: 401 });
+        }
+      }
+      const read = await t.http.get(recordPath).set('Authorization', `Bearer ${await t.tokenFor('ALL')}`);
+      expect(read.body.meta.versionId).toBe('1');
+    });
+
     it('refuses a token sent as Basic, twice, or in the query string', async () => {
       const good = await serverSigned(claims());
       for (const [what, req] of [
