@@ -89,6 +89,7 @@ describe('loadConfig', () => {
     ['NATS_URL', { NATS_URL: 'http://nats:4222' }],
     ['AUTH_JWKS_URI', { AUTH_JWKS_URI: 'https://idp.example/jwks' }],
     ['AUTH_ISSUER', { AUTH_ISSUER: 'https://idp.example' }],
+    ['AUTH_AUDIENCE', { AUTH_JWKS_URI: 'https://idp.example/jwks', AUTH_ISSUER: 'https://idp.example' }],
     ['NOTIFICATION_RETRY_MAX_MS', { NOTIFICATION_RETRY_BASE_MS: '5000', NOTIFICATION_RETRY_MAX_MS: '1000' }],
     ['IDEMPOTENCY_TTL_HOURS', { IDEMPOTENCY_TTL_HOURS: '0' }],
   ])('refuses a bad %s with a one-line ConfigError naming it', (name, env) => {

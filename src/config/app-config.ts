@@ -132,6 +132,10 @@ export function loadConfig(env: Raw = process.env): AppConfig {
   if ((jwksUri === null) !== (issuer === null)) {
     throw new ConfigError('AUTH_JWKS_URI and AUTH_ISSUER must be set together');
   }
+  // Without an audience, a token the same provider issued for any other service would open this one.
+  if (jwksUri !== null && r.optional('AUTH_AUDIENCE') === null) {
+    throw new ConfigError('AUTH_AUDIENCE must be set with AUTH_JWKS_URI: tokens of the provider are accepted only for this audience');
+  }
   const retryBase = r.int('NOTIFICATION_RETRY_BASE_MS', 1, 3_600_000);
   const retryMax = r.int('NOTIFICATION_RETRY_MAX_MS', 1, 86_400_000);
   if (retryMax < retryBase) throw new ConfigError('NOTIFICATION_RETRY_MAX_MS must not be below NOTIFICATION_RETRY_BASE_MS');
