@@ -42,7 +42,7 @@ describe('audit trail (one append-only record per interaction)', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*', AUDIT_FLUSH_MS: '50' } });
     db = t.app.get(Database);
-  });
+  }, 180_000);
   afterAll(() => t?.close());
 
   const rowsFor = async (requestId: string) => {
@@ -210,7 +210,7 @@ describe('npm run -s audit (the CLI against a database a stopped server left)', 
       url.pathname = `/${pgName}`;
       env = { DATABASE_URL: url.toString(), DATA_DIR: dir };
     } else env = { DATABASE_URL: '', DATA_DIR: dir };
-  });
+  }, 180_000);
   afterAll(async () => {
     if (pgName) {
       const admin = new Client({ connectionString: TEST_PG_URL });

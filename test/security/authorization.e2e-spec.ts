@@ -43,7 +43,7 @@ describe('cross-supplier authorisation (OWASP API1/API5)', () => {
     expect(sub.status).toBe(201);
     subId = sub.body.id;
     subBefore = (await client(t, await t.tokenFor('OWNER')).getSub(subId)).body;
-  });
+  }, 180_000);
   afterAll(async () => {
     await t?.close();
     process.stdout.write(`authorisation attempts: ${JSON.stringify(tally)}\n`);

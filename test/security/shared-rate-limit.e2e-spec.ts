@@ -26,7 +26,7 @@ describe('rate limits shared through Redis', () => {
   beforeAll(async () => {
     a = await startTestApp({ suppliers, env });
     b = await startTestApp({ suppliers, env });
-  });
+  }, 180_000);
   afterAll(async () => {
     await a?.close();
     await b?.close();
@@ -102,7 +102,7 @@ describe('rate limits shared through Redis', () => {
     beforeAll(async () => {
       // Nothing listens on port 1: every check fails fast and the in-process bucket decides.
       down = await startTestApp({ suppliers, env: { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_REDIS_PREFIX: prefix } });
-    });
+    }, 180_000);
     afterAll(() => down?.close());
 
     it('falls back to the per-process bucket (still limited), counts it and warns', async () => {

@@ -72,7 +72,7 @@ describe('token attacks (OWASP API2)', () => {
     });
     await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
     trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
-  });
+  }, 180_000);
   afterAll(async () => {
     await new Promise((r) => trap?.close(r));
     await t?.close();
