@@ -75,7 +75,7 @@ async function main() {
     SUPPLIERS_FILE: suppliersFile,
     LOG_LEVEL: 'warn',
     NOTIFICATION_RELAY_ENABLED: 'true',
-    SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1',
+    SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*',
     // Phase 2 holds deliveries back with 503s: retry soon, and never give up.
     NOTIFICATION_RETRY_BASE_MS: '50',
     NOTIFICATION_RETRY_MAX_MS: '200',

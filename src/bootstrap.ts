@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
+import { AuditTrail } from './audit/audit-trail';
 import { AppConfig, FHIR_BASE_PATH } from './config/app-config';
 import { requestScope } from './database/request-scope';
 import { ConnectionDrain } from './fhir/connection-drain';
@@ -26,6 +27,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.use((req: Request, res: Response, next: NextFunction) => {
     requestScope.run({ sqlStatements: 0 }, () => context(req, res, next));
   });
+  app.use(app.get(AuditTrail).middleware);
   app.use(bodyReader(config.maxBodyBytes));
 
   const doc = new DocumentBuilder()

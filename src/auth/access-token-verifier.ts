@@ -12,6 +12,11 @@ import { SupplierRegistry } from './supplier-registry';
 /** Asymmetric algorithms only: never `none`, never HS* (which would let a public key act as a secret). */
 export const ACCESS_TOKEN_ALGS = ['RS256', 'RS512', 'ES256'] as const;
 
+/** Clock skew allowed on exp/nbf/iat, as for client assertions. */
+export const ACCESS_TOKEN_CLOCK_SKEW_S = 30;
+/** Longer bearer tokens are refused before any parsing (ours are about 800 characters). */
+export const MAX_ACCESS_TOKEN_CHARS = 8192;
+
 type StrategyRun = Strategy & {
   success(user: unknown): void;
   fail(info: unknown): void;
@@ -43,6 +48,7 @@ export class AccessTokenVerifier {
         algorithms: [...ACCESS_TOKEN_ALGS],
         issuer: issuers,
         ignoreExpiration: false,
+        jsonWebTokenOptions: { clockTolerance: ACCESS_TOKEN_CLOCK_SKEW_S },
         // passport-jwt's types say string|Buffer; jsonwebtoken takes a KeyObject (no PEM parse per request).
         secretOrKeyProvider: ((_req: Request, raw: string, done: (err: unknown, key?: unknown) => void) => {
           try {
@@ -66,6 +72,11 @@ export class AccessTokenVerifier {
   /** The caller, or a 401 FhirError saying why not. */
   verify(req: Request): Promise<Principal> {
     return new Promise((resolve, reject) => {
+      // Exactly `Bearer <token>` (RFC 6750 b64token), and not longer than any token we would accept.
+      const header = req.headers.authorization;
+      if (typeof header === 'string' && (header.length > MAX_ACCESS_TOKEN_CHARS + 7 || !/^Bearer [A-Za-z0-9._~+/-]+=*$/i.test(header))) {
+        return reject(Errors.unauthorized('The access token is not valid.'));
+      }
       const run = Object.create(this.strategy) as StrategyRun;
       run.success = (principal) => resolve(principal as Principal);
       run.fail = (info) => {
@@ -88,6 +99,15 @@ export class AccessTokenVerifier {
   /** Called with verified claims; false makes the strategy fail (401). */
   private principalOf(claims: Record<string, unknown>): Principal | false {
     const local = claims.iss === this.config.publicBaseUrl;
+    // jsonwebtoken checks exp only when it is there: a token must say when it ends. Ours may not
+    // live longer than ACCESS_TOKEN_TTL_SECONDS (+ skew), whatever key signed them.
+    if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return false;
+    if (local) {
+      const longest = this.config.accessTokenTtlSeconds + ACCESS_TOKEN_CLOCK_SKEW_S;
+      const now = Date.now() / 1000;
+      if (claims.exp - now > longest) return false;
+      if (typeof claims.iat !== 'number' || claims.exp - claims.iat > longest) return false;
+    }
     const audience = local ? this.config.publicBaseUrl : this.config.authAudience;
     if (audience !== null && !audienceMatches(claims.aud, audience)) return false;
     const clientId = claims[local ? 'client_id' : this.config.authSupplierClaim];

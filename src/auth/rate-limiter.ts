@@ -20,3 +20,36 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - b.tokens) / perSecond));
   }
 }
+
+/**
+ * The same token bucket in Redis, shared by every instance that uses the same REDIS_URL and key
+ * prefix. One atomic Lua script per request (EVALSHA, one round trip) reads, refills, takes and
+ * writes the bucket, with Redis's own clock so instances with skewed clocks agree. Returns the
+ * milliseconds to wait (0 = allowed).
+ */
+export const TOKEN_BUCKET_LUA = `
+local rate = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1])
+local at = tonumber(b[2])
+if tokens == nil or at == nil then
+  tokens = capacity
+  at = now
+end
+if now > at then
+  tokens = math.min(capacity, tokens + (now - at) / 1000 * rate)
+  at = now
+end
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.ceil((1 - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
+return wait
+`;

@@ -1,4 +1,6 @@
-import { Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { AuditInteraction } from '../audit/audit.decorator';
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FormBody } from '../fhir/fhir-body.decorator';
 import { Public } from './public.decorator';
@@ -15,6 +17,7 @@ export class TokenController {
   ) {}
 
   @Post('oauth2/token')
+  @AuditInteraction('token')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @ApiConsumes('application/x-www-form-urlencoded')
@@ -24,8 +27,8 @@ export class TokenController {
       'Form fields: grant_type=client_credentials, client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer, client_assertion=<JWT signed RS512/RS256/ES256 with kid; iss=sub=client id; aud=<PUBLIC_BASE_URL>/oauth2/token; unique jti; exp at most 5 minutes ahead>.',
   })
   @ApiOkResponse({ description: '{"access_token": "...", "token_type": "Bearer", "expires_in": 599}' })
-  token(@FormBody() form: URLSearchParams): Promise<AccessTokenResponse> {
-    return this.tokens.exchange(form);
+  token(@FormBody() form: URLSearchParams, @Req() req: Request): Promise<AccessTokenResponse> {
+    return this.tokens.exchange(form, (clientId) => (req.auditClientId = clientId));
   }
 
   @Get('.well-known/jwks.json')

@@ -11,6 +11,9 @@ export const CLIENT_ASSERTION_ALGS = ['RS512', 'RS256', 'ES256'];
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const MAX_ASSERTION_LIFETIME_S = 300;
 const CLOCK_SKEW_S = 30;
+/** Longer assertions are refused before any decoding (an RS512 assertion is about 700 characters). */
+export const MAX_ASSERTION_CHARS = 8192;
+const MAX_JTI_CHARS = 255;
 
 export interface AccessTokenResponse {
   access_token: string;
@@ -33,7 +36,7 @@ export class TokenService {
   }
 
   /** The client-credentials grant with a signed JWT assertion (RFC 7523), as on the NHS API platform. */
-  async exchange(form: URLSearchParams): Promise<AccessTokenResponse> {
+  async exchange(form: URLSearchParams, verified?: (clientId: string) => void): Promise<AccessTokenResponse> {
     const field = (name: string) => {
       const values = form.getAll(name);
       if (values.length !== 1 || !values[0]) throw Errors.invalid(`${name} is required, once.`);
@@ -44,11 +47,13 @@ export class TokenService {
       throw Errors.invalid(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}.`);
     }
     const clientId = await this.verifyAssertion(field('client_assertion'));
+    verified?.(clientId);
     return this.issue(clientId);
   }
 
   private async verifyAssertion(assertion: string): Promise<string> {
     const refuse = (why: string) => Errors.unauthorized(`The client assertion was refused: ${why}.`);
+    if (assertion.length > MAX_ASSERTION_CHARS) throw Errors.invalid(`client_assertion is longer than ${MAX_ASSERTION_CHARS} characters.`);
     let header: ReturnType<typeof decodeProtectedHeader>;
     let claims: ReturnType<typeof decodeJwt>;
     try {
@@ -81,6 +86,10 @@ export class TokenService {
     const exp = payload.exp as number;
     if (exp > now + MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) throw refuse('exp must be at most 5 minutes ahead');
     if (typeof payload.jti !== 'string' || !payload.jti) throw refuse('jti must be a non-empty string');
+    // eslint-disable-next-line no-control-regex
+    if (payload.jti.length > MAX_JTI_CHARS || /[\u0000-\u001f\u007f]/.test(payload.jti)) {
+      throw refuse(`jti must be at most ${MAX_JTI_CHARS} printable characters`);
+    }
     const { rows } = await this.db.query<{ jti: string }>(
       `INSERT INTO oauth_used_jti (client_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
        ON CONFLICT DO NOTHING RETURNING jti`,

@@ -89,6 +89,7 @@ describe('loadConfig', () => {
     ['NATS_URL', { NATS_URL: 'http://nats:4222' }],
     ['AUTH_JWKS_URI', { AUTH_JWKS_URI: 'https://idp.example/jwks' }],
     ['AUTH_ISSUER', { AUTH_ISSUER: 'https://idp.example' }],
+    ['AUTH_AUDIENCE', { AUTH_JWKS_URI: 'https://idp.example/jwks', AUTH_ISSUER: 'https://idp.example' }],
     ['NOTIFICATION_RETRY_MAX_MS', { NOTIFICATION_RETRY_BASE_MS: '5000', NOTIFICATION_RETRY_MAX_MS: '1000' }],
     ['IDEMPOTENCY_TTL_HOURS', { IDEMPOTENCY_TTL_HOURS: '0' }],
   ])('refuses a bad %s with a one-line ConfigError naming it', (name, env) => {
@@ -119,11 +120,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig(asEnv)).not.toThrow();
   });
 
-  it('documents every setting of config/defaults.json in the README configuration table', () => {
-    // The README's table, or the table of the docs/ page for that area (docs/operations.md, ...).
+  it('documents every setting of config/defaults.json in a configuration table (README or docs/)', () => {
     const docs = join(PROJECT_ROOT, 'docs');
-    const pages = existsSync(docs) ? readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => readFileSync(join(docs, f), 'utf8')) : [];
-    const readme = [readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8'), ...pages].join('\n');
+    const readme = [join(PROJECT_ROOT, 'README.md'), ...(existsSync(docs) ? readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => join(docs, f)) : [])]
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     const undocumented = settings.filter((k) => !new RegExp(`^\\|\\s*\`${k}\`\\s*\\|`, 'm').test(readme));
     expect(undocumented).toEqual([]);
   });

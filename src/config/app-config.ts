@@ -46,6 +46,11 @@ export interface AppConfig {
   notificationMaxAttempts: number;
   notificationPollMs: number;
   idempotencyTtlHours: number;
+  /** Redis for rate limits shared by every instance; null keeps them in-process. */
+  redisUrl: string | null;
+  rateLimitRedisPrefix: string;
+  auditFlushMs: number;
+  auditBatchSize: number;
 }
 
 /** A bad setting: the message is one line that names the variable. */
@@ -135,6 +140,10 @@ export function loadConfig(env: Raw = process.env): AppConfig {
   if ((jwksUri === null) !== (issuer === null)) {
     throw new ConfigError('AUTH_JWKS_URI and AUTH_ISSUER must be set together');
   }
+  // Without an audience, a token the same provider issued for any other service would open this one.
+  if (jwksUri !== null && r.optional('AUTH_AUDIENCE') === null) {
+    throw new ConfigError('AUTH_AUDIENCE must be set with AUTH_JWKS_URI: tokens of the provider are accepted only for this audience');
+  }
   const retryBase = r.int('NOTIFICATION_RETRY_BASE_MS', 1, 3_600_000);
   const retryMax = r.int('NOTIFICATION_RETRY_MAX_MS', 1, 86_400_000);
   if (retryMax < retryBase) throw new ConfigError('NOTIFICATION_RETRY_MAX_MS must not be below NOTIFICATION_RETRY_BASE_MS');
@@ -172,6 +181,10 @@ export function loadConfig(env: Raw = process.env): AppConfig {
     notificationMaxAttempts: r.int('NOTIFICATION_MAX_ATTEMPTS', 1, 1000),
     notificationPollMs: r.int('NOTIFICATION_POLL_MS', 10, 600_000),
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 1, 24 * 30),
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    rateLimitRedisPrefix: r.string('RATE_LIMIT_REDIS_PREFIX') || 'imms:ratelimit:',
+    auditFlushMs: r.int('AUDIT_FLUSH_MS', 10, 10_000),
+    auditBatchSize: r.int('AUDIT_BATCH_SIZE', 1, 5000),
   };
 }
 

@@ -59,7 +59,7 @@ describe('crash recovery', () => {
       DATABASE_URL: databaseUrl,
       SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
       NOTIFICATION_RELAY_ENABLED: 'true',
-      SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1',
+      SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*',
       NOTIFICATION_POLL_MS: '50',
       NOTIFICATION_RETRY_BASE_MS: '20',
       NOTIFICATION_RETRY_MAX_MS: '200',

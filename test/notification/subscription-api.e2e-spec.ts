@@ -14,7 +14,7 @@ describe('Subscription API', () => {
 
   beforeAll(async () => {
     // Relay off: these tests are about the resource, not delivery. No NATS_URL: message channels are refused.
-    t = await startTestApp({ env: { SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1', NATS_URL: '' } });
+    t = await startTestApp({ env: { SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*', NATS_URL: '' } });
     all = client(t, await t.tokenFor('ALL'));
     flu = client(t, await t.tokenFor('FLU_ONLY'));
   });
@@ -163,13 +163,37 @@ describe('Subscription API', () => {
     afterAll(() => strict?.close());
 
     it.each([
-      ['a host name that resolves to loopback', 'http://localhost:8080/hook', 'a loopback, private or link-local address'],
+      ['a host name that resolves to loopback', 'http://localhost:8080/hook', 'a special-purpose address (loopback)'],
       ['an IPv4-mapped IPv6 loopback address', 'http://[::ffff:127.0.0.1]:8080/hook', 'not allowed by SUBSCRIPTION_ENDPOINT_ALLOWLIST'],
       ['a loopback address', 'http://127.0.0.1:8080/hook', 'not allowed by SUBSCRIPTION_ENDPOINT_ALLOWLIST'],
     ])('refuses %s with 400', async (_what, endpoint, problem) => {
       const res = await api.postSub(subscriptionBody(endpoint));
       expect(res.status).toBe(400);
       expect(diagnostics(res.body)).toContain(problem);
+    });
+  });
+
+  describe('with an empty allow-list', () => {
+    let open: TestApp;
+    let api: ReturnType<typeof client>;
+    beforeAll(async () => {
+      open = await startTestApp({ env: { SUBSCRIPTION_ENDPOINT_ALLOWLIST: '' } });
+      api = client(open, await open.tokenFor('ALL'));
+    });
+    afterAll(() => open?.close());
+
+    it.each([
+      ['deprecated site-local IPv6', 'http://[fec0::1]/hook', 'site-local (deprecated)'],
+      ['6to4 wrapping 127.0.0.1', 'http://[2002:7f00:1::]/hook', '6to4'],
+      ['TEST-NET-1', 'http://192.0.2.1/hook', 'documentation (TEST-NET-1)'],
+      ['Teredo', 'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook', 'IETF protocol assignments (incl. Teredo)'],
+      ['NAT64 wrapping 10.0.0.1', 'http://[64:ff9b::a00:1]/hook', 'private'],
+      ['IPv4-mapped loopback', 'http://[::ffff:7f00:1]/hook', 'loopback'],
+    ])('refuses %s with 400', async (_what, endpoint, problem) => {
+      const res = await api.postSub(subscriptionBody(endpoint));
+      expect(res.status).toBe(400);
+      expect(res.body.issue[0].expression).toEqual(['Subscription.channel.endpoint']);
+      expect(diagnostics(res.body)).toContain(`a special-purpose address (${problem}`);
     });
   });
 });

@@ -5,7 +5,6 @@ import { DeliveryOutcome, DELIVERY_TIMEOUT_MS } from './delivery-outcome';
 import { EndpointPolicy, EndpointRefused, ResolvedAddress } from './endpoint-policy';
 
 const USER_AGENT = 'immunisation-fhir-api-notifications/1';
-const MAX_ERROR_BODY = 300;
 
 /** A lookup that answers with the address the policy already checked, never asking DNS again. */
 function pinnedLookup(a: ResolvedAddress): LookupFunction {
@@ -84,14 +83,12 @@ export class RestHookSender {
       abort.addEventListener('abort', onAbort, { once: true });
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          if (text.length < MAX_ERROR_BODY) text += chunk;
-        });
+        // The body is drained unread: nothing the endpoint says is stored or shown back (it could be
+        // anything an internal service answers), only its status code and a fixed reason.
+        res.resume();
         res.on('end', () => {
           if (status >= 200 && status < 300) finish({ ok: true, statusCode: status, error: null, reason: null });
-          else finish({ ok: false, statusCode: status, error: `HTTP ${status}${text ? `: ${text.slice(0, MAX_ERROR_BODY).replace(/\s+/g, ' ')}` : ''}`, reason: 'http_status' });
+          else finish({ ok: false, statusCode: status, error: `HTTP ${status}: the endpoint did not answer with a 2xx status`, reason: 'http_status' });
         });
         res.on('error', (e) => finish({ ok: false, statusCode: status, error: e.message, reason: 'network' }));
       });
