@@ -10,6 +10,8 @@ import { SupplierRegistry } from './supplier-registry';
 export const CLIENT_ASSERTION_ALGS = ['RS512', 'RS256', 'ES256'];
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const MAX_ASSERTION_LIFETIME_S = 300;
+/** Longest accepted assertion `jti` (UUIDs are 36; RFC 7519 sets no limit). */
+const MAX_JTI_CHARS = 255;
 const CLOCK_SKEW_S = 30;
 
 export interface AccessTokenResponse {
@@ -81,6 +83,10 @@ export class TokenService {
     const exp = payload.exp as number;
     if (exp > now + MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) throw refuse('exp must be at most 5 minutes ahead');
     if (typeof payload.jti !== 'string' || !payload.jti) throw refuse('jti must be a non-empty string');
+    // Stored in a primary key: a btree entry holds at most ~2.7 kB, and text cannot hold NUL.
+    if (payload.jti.length > MAX_JTI_CHARS || /[\u0000-\u001f\u007f]/.test(payload.jti)) {
+      throw refuse(`jti must be at most ${MAX_JTI_CHARS} characters with no control characters`);
+    }
     const { rows } = await this.db.query<{ jti: string }>(
       `INSERT INTO oauth_used_jti (client_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
        ON CONFLICT DO NOTHING RETURNING jti`,

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@n
 import type { Request, Response } from 'express';
 import { JsonLogger } from '../logging/json-logger';
 import { FHIR_JSON_UTF8 } from './media-types';
+import { inputDataError } from './input-data-error';
 import { Errors, FhirError } from './operation-outcome';
 
 interface RouterLayer {
@@ -69,7 +70,13 @@ export class FhirExceptionFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
-    const error = toFhirError(exception, req);
+    const dataError = inputDataError(exception);
+    if (dataError) {
+      const e = exception as Error;
+      this.logger.warn('database refused a client value (validation gap)', { requestId: req.requestId, sqlState: (e as { code?: string }).code, error: String(e.message).split(':')[0], stack: e.stack });
+      // (the message is cut at its first colon: PostgreSQL quotes the offending value after it)
+    }
+    const error = dataError ?? toFhirError(exception, req);
     if (error.status >= 500) {
       const e = exception instanceof Error ? exception : new Error(String(exception));
       this.logger.error('unhandled error', { requestId: req.requestId, error: e.message, stack: e.stack });
