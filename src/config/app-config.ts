@@ -38,6 +38,14 @@ export interface AppConfig {
   notificationMaxAttempts: number;
   notificationPollMs: number;
   idempotencyTtlHours: number;
+  /** HTTP server limits (docs/limits-and-hardening.md). */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
+  /** Strict-Transport-Security max-age; 0 sends no HSTS header (set it when served over https). */
+  hstsMaxAgeSeconds: number;
+  /** Origins allowed to call from a browser (CORS); empty: CORS off, no Access-Control-* headers. */
+  corsAllowedOrigins: string[];
 }
 
 /** A bad setting: the message is one line that names the variable. */
@@ -127,6 +135,9 @@ export function loadConfig(env: Raw = process.env): AppConfig {
   if ((jwksUri === null) !== (issuer === null)) {
     throw new ConfigError('AUTH_JWKS_URI and AUTH_ISSUER must be set together');
   }
+  const headersTimeout = r.int('HTTP_HEADERS_TIMEOUT_MS', 100, 600_000);
+  const requestTimeout = r.int('HTTP_REQUEST_TIMEOUT_MS', 100, 3_600_000);
+  if (requestTimeout < headersTimeout) throw new ConfigError('HTTP_REQUEST_TIMEOUT_MS must not be below HTTP_HEADERS_TIMEOUT_MS');
   const retryBase = r.int('NOTIFICATION_RETRY_BASE_MS', 1, 3_600_000);
   const retryMax = r.int('NOTIFICATION_RETRY_MAX_MS', 1, 86_400_000);
   if (retryMax < retryBase) throw new ConfigError('NOTIFICATION_RETRY_MAX_MS must not be below NOTIFICATION_RETRY_BASE_MS');
@@ -160,6 +171,15 @@ export function loadConfig(env: Raw = process.env): AppConfig {
     notificationMaxAttempts: r.int('NOTIFICATION_MAX_ATTEMPTS', 1, 1000),
     notificationPollMs: r.int('NOTIFICATION_POLL_MS', 10, 600_000),
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 1, 24 * 30),
+    httpHeadersTimeoutMs: headersTimeout,
+    httpRequestTimeoutMs: requestTimeout,
+    httpKeepAliveTimeoutMs: r.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 100, 600_000),
+    hstsMaxAgeSeconds: r.int('HSTS_MAX_AGE_SECONDS', 0, 63_072_000),
+    corsAllowedOrigins: r
+      .string('CORS_ALLOWED_ORIGINS')
+      .split(',')
+      .map((s) => s.trim().replace(/\/+$/, ''))
+      .filter(Boolean),
   };
 }
 
