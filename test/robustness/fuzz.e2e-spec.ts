@@ -36,7 +36,7 @@ interface Answer {
 describe(`fuzzing every client input (seed ${SEED}, ${REQUESTS} requests, ${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
   let t: TestApp;
   const tokens: Record<string, string> = {};
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  let agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
   beforeAll(async () => {
     t = await startTestApp({ env: { SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1', NATS_URL: '', LOG_LEVEL: 'warn' } });
@@ -104,6 +104,10 @@ describe(`fuzzing every client input (seed ${SEED}, ${REQUESTS} requests, ${onPo
     };
 
     const generated = fc.sample(fuzzRequests(world), { seed: SEED, numRuns: REQUESTS });
+    // Generating takes seconds: the set-up's idle keep-alive sockets may be closing server-side
+    // (HTTP_KEEP_ALIVE_TIMEOUT_MS) just as they would be reused. Start the run on fresh ones.
+    agent.destroy();
+    agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     const failures: string[] = [];
     const byKind = new Map<string, { sent: number; statuses: Map<number, number> }>();
     const logMark = t.logger.entries.length;
