@@ -50,7 +50,7 @@ describe('HTTP hardening: timeouts, parser errors, security headers, CORS', () =
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000' } });
-  });
+  }, 180000); // start-up alone can take a minute on a loaded CI machine
   afterAll(() => t?.close());
 
   const expectOutcome = (a: RawAnswer, status: number) => {
@@ -143,5 +143,5 @@ describe('HTTP hardening: timeouts, parser errors, security headers, CORS', () =
     } finally {
       await c.close();
     }
-  });
+  }, 180000);
 });

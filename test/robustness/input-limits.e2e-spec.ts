@@ -16,7 +16,7 @@ describe('input limits: long arrays and many problems', () => {
   beforeAll(async () => {
     t = await startTestApp();
     token = await t.tokenFor('ALL');
-  });
+  }, 180000); // start-up alone can take a minute on a loaded CI machine
   afterAll(() => t?.close());
 
   const post = (body: unknown) =>
