@@ -113,6 +113,32 @@ export function applyMutation(root: Json, m: Mutation): Json {
   return holder.v;
 }
 
+/** Every path to a string in a JSON value. */
+function stringPaths(v: Json, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+  if (typeof v === 'string') out.push(at);
+  else if (Array.isArray(v)) v.forEach((x, i) => stringPaths(x, [...at, i], out));
+  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) stringPaths(x, [...at, k], out);
+  return out;
+}
+
+/**
+ * A valid body with one string swapped for (or extended by) a hostile string, and a fresh
+ * identifier: everything else stays valid, so the value travels as deep as validation lets it
+ * (to the database, the search projection, the event log).
+ */
+const oneLeaf = (base: fc.Arbitrary<Json>) =>
+  fc.tuple(base, fc.nat(), hostileString, fc.boolean(), fc.uuid()).map(([b, n, bad, append, fresh]) => {
+    const copy = JSON.parse(JSON.stringify(b)) as any;
+    if (Array.isArray(copy?.identifier) && copy.identifier[0]) copy.identifier[0].value = fresh;
+    const paths = stringPaths(copy);
+    const path = paths[n % paths.length];
+    let node = copy;
+    for (const k of path.slice(0, -1)) node = node[k];
+    const last = path[path.length - 1];
+    node[last] = append ? `${node[last]}${bad}` : bad;
+    return copy as Json;
+  });
+
 const mutated = (base: fc.Arbitrary<Json>) =>
   fc.tuple(base, fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([b, ms]) => ms.reduce((acc, m) => applyMutation(acc, m), b));
 
@@ -191,6 +217,40 @@ export function fuzzRequests(w: FuzzWorld): fc.Arbitrary<FuzzRequest> {
   const fhir = { 'Content-Type': 'application/fhir+json' };
 
   const createMutated = fc.record({ body: mutated(seed), as: caller, h: extraHeaders }).map(({ body, as, h }) => ({ kind: 'create: mutated valid body', method: 'POST', path: imm, as, headers: { ...h, ...fhir }, body: json(body) }));
+  const createLeaf = fc.record({ body: oneLeaf(seed), as: caller }).map(({ body, as }) => ({ kind: 'create: one hostile value in a valid body', method: 'POST', path: imm, as, headers: fhir, body: json(body) }));
+  const updateLeaf = fc
+    .record({ k: known, n: fc.nat(), bad: hostileString, append: fc.boolean() })
+    .map(({ k, n, bad, append }) => {
+      const copy = JSON.parse(JSON.stringify(k.body));
+      delete copy.meta;
+      const paths = stringPaths(copy).filter((p) => p[0] !== 'id' && p[0] !== 'identifier');
+      const path = paths[n % paths.length];
+      let node = copy;
+      for (const key of path.slice(0, -1)) node = node[key];
+      const last = path[path.length - 1];
+      node[last] = append ? `${node[last]}${bad}` : bad;
+      // No version header: a valid-looking update must still be refused (400), so the record stays put.
+      return { kind: 'update a known record: one hostile value, no version', method: 'PUT', path: `${imm}/${k.id}`, as: 'ALL' as const, headers: fhir, body: json(copy), target: { type: 'record' as const, id: k.id } };
+    });
+  const searchValues = fc
+    .record({ bad: hostileString, shape: fc.constantFrom('identifier-value', 'identifier-system', 'nhs', 'date-from', 'date-to', 'target', 'disease', 'cursor'), post: fc.boolean() })
+    .map(({ bad, shape, post }) => {
+      const patient = 'patient.identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C9000000009&-immunization.target=FLU';
+      const q = {
+        'identifier-value': `identifier=${pct(`https://supplierABC/identifiers/vacc|${bad}`)}`,
+        'identifier-system': `identifier=${pct(`${bad}|abc`)}`,
+        nhs: `patient.identifier=${pct(`https://fhir.nhs.uk/Id/nhs-number|${bad}`)}&-immunization.target=FLU`,
+        'date-from': `${patient}&-date.from=${pct(bad)}`,
+        'date-to': `${patient}&-date.to=${pct(bad)}`,
+        target: `patient.identifier=${pct('https://fhir.nhs.uk/Id/nhs-number|9000000009')}&-immunization.target=${pct(bad)}`,
+        disease: `patient.identifier=${pct('https://fhir.nhs.uk/Id/nhs-number|9000000009')}&target-disease=${pct(`http://snomed.info/sct|${bad}`)}`,
+        cursor: `${patient}&_cursor=${pct(Buffer.from(`${bad}|00000000-0000-4000-8000-000000000000`).toString('base64url'))}`,
+      }[shape];
+      return post
+        ? { kind: 'search: one hostile value in a valid search', method: 'POST', path: `${imm}/_search`, as: 'ALL' as const, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: q }
+        : { kind: 'search: one hostile value in a valid search', method: 'GET', path: `${imm}?${q}`, as: 'ALL' as const, headers: {} };
+    });
+  const subLeaf = fc.record({ body: oneLeaf(fc.constant(w.subscriptionSeed)) }).map(({ body }) => ({ kind: 'Subscription create: one hostile value', method: 'POST', path: sub, as: 'ALL' as const, headers: fhir, body: json(body) }));
   const createRandom = fc.record({ body: jsonValue, as: caller, h: extraHeaders }).map(({ body, as, h }) => ({ kind: 'create: random JSON', method: 'POST', path: imm, as, headers: { ...h, ...fhir }, body: json(body) ?? 'null' }));
   const rawBody = fc
     .record({ body: fc.oneof(fc.string({ maxLength: 200 }), fc.fullUnicodeString({ maxLength: 100 }), nasty), ct: contentType, as: caller, path: fc.constantFrom(imm, `${imm}/_search`, sub, '/oauth2/token'), method: fc.constantFrom('POST', 'PUT') })
@@ -263,15 +323,19 @@ export function fuzzRequests(w: FuzzWorld): fc.Arbitrary<FuzzRequest> {
     .map(({ id, method, as, h, list, q }) => ({ kind: `Subscription ${method}: odd ids / other suppliers`, method: list ? 'GET' : method, path: list ? `${sub}?${q}` : `${sub}/${id}`, as, headers: h }));
 
   return fc.oneof(
-    { weight: 16, arbitrary: createMutated },
+    { weight: 12, arbitrary: createMutated },
+    { weight: 8, arbitrary: createLeaf },
+    { weight: 3, arbitrary: updateLeaf },
+    { weight: 6, arbitrary: searchValues },
+    { weight: 3, arbitrary: subLeaf },
     { weight: 4, arbitrary: createRandom },
     { weight: 4, arbitrary: rawBody },
-    { weight: 14, arbitrary: updateKnown },
+    { weight: 10, arbitrary: updateKnown },
     { weight: 4, arbitrary: updateRandomId },
     { weight: 5, arbitrary: deleteKnownRefused },
     { weight: 3, arbitrary: deleteOdd },
     { weight: 8, arbitrary: reads },
-    { weight: 12, arbitrary: searchGet },
+    { weight: 9, arbitrary: searchGet },
     { weight: 7, arbitrary: searchPost },
     { weight: 4, arbitrary: feed },
     { weight: 6, arbitrary: token },
