@@ -7,6 +7,7 @@ import { AuditTrail } from './audit/audit-trail';
 import { AppConfig, FHIR_BASE_PATH } from './config/app-config';
 import { requestScope } from './database/request-scope';
 import { ConnectionDrain } from './fhir/connection-drain';
+import { applyServerLimits, cors, securityHeaders } from './fhir/http-hardening';
 import { bodyReader } from './fhir/request-body';
 import { requestContext } from './fhir/request-context';
 import { JsonLogger } from './logging/json-logger';
@@ -23,6 +24,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.useLogger(logger);
   const metrics = app.get(MetricsService);
   const context = requestContext(logger, metrics);
+  applyServerLimits(app.getHttpServer(), config);
+  app.use(securityHeaders(config));
+  app.use(cors(config));
   app.use(app.get(ConnectionDrain).middleware);
   app.use((req: Request, res: Response, next: NextFunction) => {
     requestScope.run({ sqlStatements: 0 }, () => context(req, res, next));

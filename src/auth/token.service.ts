@@ -10,10 +10,11 @@ import { SupplierRegistry } from './supplier-registry';
 export const CLIENT_ASSERTION_ALGS = ['RS512', 'RS256', 'ES256'];
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const MAX_ASSERTION_LIFETIME_S = 300;
+/** Longest accepted assertion `jti` (UUIDs are 36; RFC 7519 sets no limit). */
+const MAX_JTI_CHARS = 255;
 const CLOCK_SKEW_S = 30;
 /** Longer assertions are refused before any decoding (an RS512 assertion is about 700 characters). */
 export const MAX_ASSERTION_CHARS = 8192;
-const MAX_JTI_CHARS = 255;
 
 export interface AccessTokenResponse {
   access_token: string;

@@ -39,6 +39,11 @@ describe('loadConfig', () => {
       natsUrl: null,
       notificationRelayEnabled: true,
       idempotencyTtlHours: 24,
+      httpHeadersTimeoutMs: 10000,
+      httpRequestTimeoutMs: 30000,
+      httpKeepAliveTimeoutMs: 5000,
+      hstsMaxAgeSeconds: 0,
+      corsAllowedOrigins: [],
     });
     expect(c.dataDir).toBe(join(process.cwd(), 'data'));
   });
@@ -127,5 +132,15 @@ describe('loadConfig', () => {
       .join('\n');
     const undocumented = settings.filter((k) => !new RegExp(`^\\|\\s*\`${k}\`\\s*\\|`, 'm').test(readme));
     expect(undocumented).toEqual([]);
+  });
+});
+
+describe('loadConfig: HTTP limits and browser settings (issue 14)', () => {
+  it('reads timeouts, HSTS and the CORS allow-list', () => {
+    expect(loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '4000', HSTS_MAX_AGE_SECONDS: '31536000', CORS_ALLOWED_ORIGINS: 'https://a.example/, https://b.example' }))
+      .toMatchObject({ httpHeadersTimeoutMs: 2000, httpRequestTimeoutMs: 4000, hstsMaxAgeSeconds: 31536000, corsAllowedOrigins: ['https://a.example', 'https://b.example'] });
+  });
+  it('refuses a request timeout shorter than the headers timeout', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
   });
 });

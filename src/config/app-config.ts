@@ -51,6 +51,14 @@ export interface AppConfig {
   rateLimitRedisPrefix: string;
   auditFlushMs: number;
   auditBatchSize: number;
+  /** HTTP server limits (docs/limits-and-hardening.md). */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
+  /** Strict-Transport-Security max-age; 0 sends no HSTS header (set it when served over https). */
+  hstsMaxAgeSeconds: number;
+  /** Origins allowed to call from a browser (CORS); empty: CORS off, no Access-Control-* headers. */
+  corsAllowedOrigins: string[];
 }
 
 /** A bad setting: the message is one line that names the variable. */
@@ -144,6 +152,9 @@ export function loadConfig(env: Raw = process.env): AppConfig {
   if (jwksUri !== null && r.optional('AUTH_AUDIENCE') === null) {
     throw new ConfigError('AUTH_AUDIENCE must be set with AUTH_JWKS_URI: tokens of the provider are accepted only for this audience');
   }
+  const headersTimeout = r.int('HTTP_HEADERS_TIMEOUT_MS', 100, 600_000);
+  const requestTimeout = r.int('HTTP_REQUEST_TIMEOUT_MS', 100, 3_600_000);
+  if (requestTimeout < headersTimeout) throw new ConfigError('HTTP_REQUEST_TIMEOUT_MS must not be below HTTP_HEADERS_TIMEOUT_MS');
   const retryBase = r.int('NOTIFICATION_RETRY_BASE_MS', 1, 3_600_000);
   const retryMax = r.int('NOTIFICATION_RETRY_MAX_MS', 1, 86_400_000);
   if (retryMax < retryBase) throw new ConfigError('NOTIFICATION_RETRY_MAX_MS must not be below NOTIFICATION_RETRY_BASE_MS');
@@ -185,6 +196,15 @@ export function loadConfig(env: Raw = process.env): AppConfig {
     rateLimitRedisPrefix: r.string('RATE_LIMIT_REDIS_PREFIX') || 'imms:ratelimit:',
     auditFlushMs: r.int('AUDIT_FLUSH_MS', 10, 10_000),
     auditBatchSize: r.int('AUDIT_BATCH_SIZE', 1, 5000),
+    httpHeadersTimeoutMs: headersTimeout,
+    httpRequestTimeoutMs: requestTimeout,
+    httpKeepAliveTimeoutMs: r.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 100, 600_000),
+    hstsMaxAgeSeconds: r.int('HSTS_MAX_AGE_SECONDS', 0, 63_072_000),
+    corsAllowedOrigins: r
+      .string('CORS_ALLOWED_ORIGINS')
+      .split(',')
+      .map((s) => s.trim().replace(/\/+$/, ''))
+      .filter(Boolean),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { JsonLogger } from '../logging/json-logger';
 import { FHIR_JSON_UTF8 } from './media-types';
+import { inputDataError } from './input-data-error';
 import { Errors, FhirError } from './operation-outcome';
 
 interface RouterLayer {
@@ -84,7 +85,13 @@ export class FhirExceptionFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
-    const error = toFhirError(exception, req);
+    const dataError = inputDataError(exception);
+    if (dataError) {
+      const e = exception as Error;
+      this.logger.warn('database refused a client value (validation gap)', { requestId: req.requestId, sqlState: (e as { code?: string }).code, error: String(e.message).split(':')[0], stack: e.stack });
+      // (the message is cut at its first colon: PostgreSQL quotes the offending value after it)
+    }
+    const error = dataError ?? toFhirError(exception, req);
     if (error.status === 503 && isDatabaseUnavailable(exception)) {
       this.logDatabaseUnavailable(exception as Error);
     } else if (error.status >= 500 && !(exception instanceof FhirError)) {

@@ -56,8 +56,25 @@ export class FhirError extends Error {
   }
 
   outcome(): OperationOutcome {
-    return operationOutcome(this.issues);
+    // Already capped (100 + the "more were found" note) when built by Errors.invariants.
+    return operationOutcome(this.issues.length > MAX_ISSUES + 1 ? capIssues(this.issues) : this.issues);
   }
+}
+
+/**
+ * Most issues one OperationOutcome lists. A body with thousands of problems must not produce a
+ * megabyte answer (or the CPU to build it): the first MAX_ISSUES are listed, then one
+ * `information` issue says how many more were left out.
+ */
+export const MAX_ISSUES = 100;
+
+export function capIssues(issues: OutcomeIssue[], total = issues.length): OutcomeIssue[] {
+  if (total <= MAX_ISSUES) return issues;
+  const more = total - MAX_ISSUES;
+  return [
+    ...issues.slice(0, MAX_ISSUES),
+    issue('information', 'too-costly', 'INVARIANT', `${more} further issue${more === 1 ? ' was' : 's were'} found and not listed; fix the ones above and resend.`),
+  ];
 }
 
 /** The factory: one function per row of contract §3. */
@@ -68,7 +85,7 @@ export const Errors = {
     new FhirError(400, [issue('error', 'invariant', 'INVARIANT', diagnostics, expression)]),
   /** Several validation failures reported together, one issue each. */
   invariants: (issues: { diagnostics: string; expression?: string }[]) =>
-    new FhirError(400, issues.map((i) => issue('error', 'invariant', 'INVARIANT', i.diagnostics, i.expression))),
+    new FhirError(400, capIssues(issues.slice(0, MAX_ISSUES).map((i) => issue('error', 'invariant', 'INVARIANT', i.diagnostics, i.expression)), issues.length)),
   unauthorized: (diagnostics: string) => new FhirError(401, [issue('error', 'login', 'UNAUTHORIZED', diagnostics)], {
     'WWW-Authenticate': 'Bearer',
   }),

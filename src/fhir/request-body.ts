@@ -38,6 +38,36 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false;
 }
 
+/**
+ * U+0000 is refused in every client string (bodies, form fields, query, path): PostgreSQL cannot
+ * store it in text and answered with a 500 ("invalid byte sequence" / "unsupported Unicode escape").
+ */
+export const NUL_REFUSED = 'The request holds the character U+0000 (NUL), which is not accepted in any value.';
+
+/** True when any string or object key in a parsed JSON value holds U+0000 (explicit stack, no recursion). */
+export function jsonHasNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\0')) return true;
+        stack.push(x);
+      }
+    }
+  }
+  return false;
+}
+
+/** True when a raw URL (path and query) spells U+0000, percent-encoded or not. */
+export function urlHasNul(url: string): boolean {
+  return url.includes('%00') || url.includes('\0');
+}
+
 export function parseBody(buf: Buffer, contentType: string | undefined): ParsedBody {
   const type = mediaType(contentType);
   if (buf.length === 0 && type === null) return { kind: 'none' };
@@ -47,13 +77,19 @@ export function parseBody(buf: Buffer, contentType: string | undefined): ParsedB
       return { kind: 'error', error: Errors.invalid(`The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`) };
     }
     try {
-      return { kind: 'json', value: JSON.parse(text) };
+      const value: unknown = JSON.parse(text);
+      // JSON can only carry NUL as the escape \u0000 (a raw NUL is a syntax error): walk only then.
+      if (text.includes('\\u0000') && jsonHasNul(value)) return { kind: 'error', error: Errors.invalid(NUL_REFUSED) };
+      return { kind: 'json', value };
     } catch (e) {
       const where = e instanceof SyntaxError ? `: ${e.message}` : '';
       return { kind: 'error', error: Errors.invalid(`The body is not valid JSON${where}.`) };
     }
   }
-  if (isFormMediaType(type)) return { kind: 'form', value: new URLSearchParams(text) };
+  if (isFormMediaType(type)) {
+    if (urlHasNul(text)) return { kind: 'error', error: Errors.invalid(NUL_REFUSED) };
+    return { kind: 'form', value: new URLSearchParams(text) };
+  }
   return {
     kind: 'error',
     error: Errors.unsupportedMediaType(

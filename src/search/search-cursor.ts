@@ -21,6 +21,10 @@ export function encodeCursor(c: SearchCursor): string {
 export function decodeCursor(text: string): SearchCursor | null {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(text)) return null;
   const [at, id, ...rest] = Buffer.from(text, 'base64url').toString('utf8').split('|');
-  if (rest.length > 0 || !AT.test(at ?? '') || !UUID.test(id ?? '') || Number.isNaN(Date.parse(at))) return null;
+  if (rest.length > 0 || !AT.test(at ?? '') || !UUID.test(id ?? '')) return null;
+  // Date.parse rolls an impossible day over (2024-06-31 → 1 July); PostgreSQL refuses it with a
+  // 500-causing error. The instant must print back as the same calendar date and time.
+  const ms = Date.parse(at);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== at.slice(0, 19)) return null;
   return { at, id };
 }

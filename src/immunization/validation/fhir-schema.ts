@@ -129,10 +129,12 @@ export function buildImmunizationSchema(): { schema: Schema; fhirElements: FhirE
       type: 'object',
       // A discriminator instead of the R4 schema's 150-way oneOf: one clean error per problem.
       // Other resource types are refused by a rule (contained.resourceTypes).
-      if: { properties: { resourceType: { const: 'Patient' } }, required: ['resourceType'] },
+      // `type: object` inside each `if`: a non-object must not be sent on to the Patient schema,
+      // which would report it a second time (and cost a sub-schema call per bad item).
+      if: { type: 'object', properties: { resourceType: { const: 'Patient' } }, required: ['resourceType'] },
       then: { $ref: '#/definitions/Patient' },
       else: {
-        if: { properties: { resourceType: { const: 'Practitioner' } }, required: ['resourceType'] },
+        if: { type: 'object', properties: { resourceType: { const: 'Practitioner' } }, required: ['resourceType'] },
         then: { $ref: '#/definitions/Practitioner' },
       },
     },

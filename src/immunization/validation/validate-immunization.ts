@@ -1,3 +1,4 @@
+import { bodyLimitIssues } from './body-limits';
 import { containedPath } from './fhir-path';
 import { parseOccurrenceDateTime, parseRecorded } from './fhir-date';
 import { structuralIssues, structureValidator } from './fhir-structure';
@@ -42,6 +43,9 @@ export function validateImmunization(body: unknown, ctx: ValidationContext): Val
     const kind = body === null ? 'null' : Array.isArray(body) ? 'an array' : typeof body;
     return [{ rule: 'immunization.resourceType', expression: 'Immunization', diagnostics: `The body must be a JSON object, an Immunization resource, not ${kind}` }];
   }
+  // Size limits first: the schema stage below is only bounded once arrays and values are.
+  const tooBig = bodyLimitIssues(body);
+  if (tooBig.length > 0) return tooBig;
   const issues = structuralIssues(body);
   const covered = new Set(issues.map((i) => i.expression));
   const input: RuleInput = {

@@ -5,6 +5,12 @@ import { isObject, show } from '../json';
 import { OK, issue, memo, requiredText, type Rule, type RuleInput } from '../rule';
 import type { ValidationIssue } from '../validation-issue';
 
+/**
+ * Longest identifier system and value (each): the pair is a database index key, and an index entry
+ * holds at most ~2.7 kB, so two values of this size always fit (a 3,000-character value was a 500).
+ */
+export const MAX_IDENTIFIER_BYTES = 1024;
+
 export const VACCINATION_PROCEDURE_URL = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-VaccinationProcedure';
 
 const OCCURRENCE_FORMS = 'YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.ffffff] with offset +00:00, +01:00, +0000 or +0100';
@@ -123,7 +129,11 @@ export const eventRules: Rule[] = [
       check: ({ resource }) => {
         const list = resource.identifier;
         if (!Array.isArray(list) || list.length !== 1 || !isObject(list[0])) return OK;
-        return requiredText(`immunization.identifier.${part}`, `Immunization.identifier[0].${part}`, list[0][part]);
+        const value = list[0][part];
+        const missing = requiredText(`immunization.identifier.${part}`, `Immunization.identifier[0].${part}`, value);
+        if (missing.length > 0 || Buffer.byteLength(value as string, 'utf8') <= MAX_IDENTIFIER_BYTES) return missing;
+        return [issue(`immunization.identifier.${part}.length`, `Immunization.identifier[0].${part}`,
+          `Immunization.identifier[0].${part} must be at most ${MAX_IDENTIFIER_BYTES} bytes in UTF-8, it has ${Buffer.byteLength(value as string, 'utf8')}`)];
       },
     }),
   ),
