@@ -38,6 +38,17 @@ export interface AppConfig {
   notificationMaxAttempts: number;
   notificationPollMs: number;
   idempotencyTtlHours: number;
+  /** Patient module (docs/patient-merges.md). */
+  pdsBaseUrl: string | null;
+  pdsTokenUrl: string | null;
+  pdsClientId: string | null;
+  pdsPrivateKeyFile: string | null;
+  pdsKeyId: string | null;
+  pdsTimeoutMs: number;
+  mnsInboundApiKey: string | null;
+  mnsInboxPollMs: number;
+  mnsInboxLeaseMs: number;
+  patientRegisterRefreshMs: number;
 }
 
 /** A bad setting: the message is one line that names the variable. */
@@ -130,6 +141,11 @@ export function loadConfig(env: Raw = process.env): AppConfig {
   const retryBase = r.int('NOTIFICATION_RETRY_BASE_MS', 1, 3_600_000);
   const retryMax = r.int('NOTIFICATION_RETRY_MAX_MS', 1, 86_400_000);
   if (retryMax < retryBase) throw new ConfigError('NOTIFICATION_RETRY_MAX_MS must not be below NOTIFICATION_RETRY_BASE_MS');
+  const pdsAuth = ['PDS_TOKEN_URL', 'PDS_CLIENT_ID', 'PDS_PRIVATE_KEY_FILE', 'PDS_KEY_ID'].map((n) => r.optional(n));
+  if (pdsAuth.some((v) => v !== null) && pdsAuth.some((v) => v === null)) {
+    throw new ConfigError('PDS_TOKEN_URL, PDS_CLIENT_ID, PDS_PRIVATE_KEY_FILE and PDS_KEY_ID must be set together');
+  }
+  const pdsKeyFile = r.optional('PDS_PRIVATE_KEY_FILE');
   return {
     port,
     host: r.string('HOST') || '0.0.0.0',
@@ -160,6 +176,16 @@ export function loadConfig(env: Raw = process.env): AppConfig {
     notificationMaxAttempts: r.int('NOTIFICATION_MAX_ATTEMPTS', 1, 1000),
     notificationPollMs: r.int('NOTIFICATION_POLL_MS', 10, 600_000),
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 1, 24 * 30),
+    pdsBaseUrl: r.url('PDS_BASE_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
+    pdsTokenUrl: r.url('PDS_TOKEN_URL', ['http:', 'https:']),
+    pdsClientId: r.optional('PDS_CLIENT_ID'),
+    pdsPrivateKeyFile: pdsKeyFile === null ? null : fromRoot(pdsKeyFile),
+    pdsKeyId: r.optional('PDS_KEY_ID'),
+    pdsTimeoutMs: r.int('PDS_TIMEOUT_MS', 100, 120_000),
+    mnsInboundApiKey: r.optional('MNS_INBOUND_API_KEY'),
+    mnsInboxPollMs: r.int('MNS_INBOX_POLL_MS', 10, 600_000),
+    mnsInboxLeaseMs: r.int('MNS_INBOX_LEASE_MS', 100, 3_600_000),
+    patientRegisterRefreshMs: r.int('PATIENT_REGISTER_REFRESH_MS', 100, 3_600_000),
   };
 }
 

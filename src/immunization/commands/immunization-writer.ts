@@ -27,8 +27,17 @@ export class ImmunizationWriter {
     @Inject(APP_CONFIG) readonly config: AppConfig,
   ) {}
 
-  /** Runs a write transaction, retrying from the top on serialization failures and lost races. */
-  async transact<T>(work: (tx: Tx) => Promise<{ result: T; change: ImmunizationChange | null }>): Promise<T> {
+  /**
+   * Runs a write transaction, retrying from the top on serialization failures and lost races.
+   * With `outer`, the work joins a transaction someone else opened (a patient merge): no retry here
+   * (the owner retries from its top) and the change is published after *that* transaction commits.
+   */
+  async transact<T>(work: (tx: Tx) => Promise<{ result: T; change: ImmunizationChange | null }>, outer?: Tx): Promise<T> {
+    if (outer) {
+      const { result, change } = await work(outer);
+      if (change) outer.afterCommit(() => this.publish(change));
+      return result;
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         const { result, change } = await this.db.withTransaction(work);
@@ -49,7 +58,10 @@ export class ImmunizationWriter {
     previous: StoredImmunization | null,
   ): Promise<ImmunizationChange> {
     const write = { id: row.id, version: d.newVersion, identifier: row.facts.identifier, nhsNumber: row.facts.nhsNumber, vaccineType: row.facts.vaccineType, occurrence: row.facts.occurrence, supplier: row.supplier, resource: row.resource, at: row.at };
-    if (d.operation === 'DELETE') {
+    if (d.operation === 'DELETE' && d.guard?.wasDeleted) {
+      // A deleted record changed in place (a patient merge): a new version that stays deleted.
+      if (!(await this.repo.updateGuarded(tx, write, d.guard, { stayDeleted: true }))) throw d.onConflict();
+    } else if (d.operation === 'DELETE') {
       if (!(await this.repo.markDeleted(tx, row.id, d.guard!.expectedVersion, row.at))) throw d.onConflict();
     } else if (d.guard === null) {
       await this.repo.insert(tx, write);
@@ -79,7 +91,7 @@ export class ImmunizationWriter {
       identifier: row.facts.identifier,
       resource: row.resource,
       recordedAt: row.at,
-      previous: previous ? { vaccineType: previous.vaccineType, nhsNumber: previous.nhsNumber } : null,
+      previous: previous ? { vaccineType: previous.vaccineType, nhsNumber: previous.nhsNumber, deleted: previous.deleted } : null,
     };
     await this.projectors.project(tx, change);
     return change;

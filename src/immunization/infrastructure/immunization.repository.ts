@@ -81,6 +81,15 @@ export class ImmunizationRepository {
     return rows.length ? toStored(rows[0]) : null;
   }
 
+  /** Every record (live or deleted) of these NHS numbers, locked for a patient merge, in id order. */
+  async findByNhsNumbersForUpdate(tx: Tx, nhsNumbers: string[]): Promise<StoredImmunization[]> {
+    const { rows } = await tx.query<Row>(
+      `SELECT ${COLUMNS} FROM immunization WHERE nhs_number = ANY ($1::text[]) ORDER BY id FOR UPDATE`,
+      [nhsNumbers],
+    );
+    return rows.map(toStored);
+  }
+
   /**
    * One statement for the start of a create: the record holding this identifier (live or deleted)
    * and, when the client sent X-Request-ID, the record a create with that id made in the last TTL hours.
@@ -122,13 +131,18 @@ export class ImmunizationRepository {
    * The version-guarded write: one statement that succeeds only if the row is still at the version
    * (and deleted-ness) the decision was based on. Returns false when someone else got there first.
    */
-  async updateGuarded(tx: Tx, w: RowWrite, guard: { expectedVersion: number; wasDeleted: boolean }): Promise<boolean> {
+  async updateGuarded(
+    tx: Tx,
+    w: RowWrite,
+    guard: { expectedVersion: number; wasDeleted: boolean },
+    o: { stayDeleted: boolean } = { stayDeleted: false },
+  ): Promise<boolean> {
     const { rows } = await tx.query(
       `UPDATE immunization SET version = $2, nhs_number = $3, vaccine_type = $4, occurrence = $5, supplier = $6,
-         resource = $7::json, deleted_at = NULL, updated_at = $8
+         resource = $7::json, deleted_at = CASE WHEN $11::boolean THEN deleted_at END, updated_at = $8
        WHERE id = $1 AND version = $9 AND (deleted_at IS NOT NULL) = $10
        RETURNING version`,
-      [w.id, w.version, w.nhsNumber, w.vaccineType, w.occurrence, w.supplier, JSON.stringify(w.resource), w.at, guard.expectedVersion, guard.wasDeleted],
+      [w.id, w.version, w.nhsNumber, w.vaccineType, w.occurrence, w.supplier, JSON.stringify(w.resource), w.at, guard.expectedVersion, guard.wasDeleted, o.stayDeleted],
     );
     return rows.length === 1;
   }

@@ -26,6 +26,8 @@ export class OutboxProjector implements ImmunizationChangeProjector, OnModuleIni
 
   async project(tx: Tx, change: ImmunizationChange): Promise<void> {
     if (change.nhsNumber === null) return;
+    // A deleted record that stays deleted (moved by a patient merge): subscribers already heard of the delete.
+    if (change.operation === 'DELETE' && change.previous?.deleted) return;
     await this.store.appendOutbox(tx, {
       id: change.id,
       version: change.version,
