@@ -325,8 +325,12 @@ describe('inbound MNS nhs-number-change-1 events', () => {
     const id = await h.create(immunization({ nhsNumber: gone }));
     pds.forget(gone);
     expect((await post(nhsNumberChange(`evt-${gone}`, gone))).status).toBe(202);
-    await eventually(async () => (await t.http.post(`${BASE}/Immunization`).set(await h.auth('ALL')).set('Content-Type', FHIR_JSON).send(JSON.stringify(immunization({ nhsNumber: gone })))).status === 400, 20_000, 'number invalidated');
+    const processed = async () =>
+      (await t.app.get(Database).query<any>(`SELECT outcome FROM patient_mns_inbox WHERE event_id = $1 AND processed_at IS NOT NULL`, [`evt-${gone}`])).rows[0]?.outcome;
+    await eventually(async () => (await processed()) !== undefined, 20_000, 'event processed');
+    expect(await processed()).toBe('invalidated');
     const refused = await t.http.post(`${BASE}/Immunization`).set(await h.auth('ALL')).set('Content-Type', FHIR_JSON).send(JSON.stringify(immunization({ nhsNumber: gone })));
+    expect(refused.status).toBe(400);
     expect(refused.body.issue[0].diagnostics).toMatch(/no longer a valid NHS number/);
     expect((await h.read(id)).headers['e-tag']).toBe('1');
     expect((await h.searchPatient(gone)).body.total).toBe(1);
