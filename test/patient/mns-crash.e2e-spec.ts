@@ -59,6 +59,8 @@ describe('inbound MNS event crash recovery', () => {
       PDS_BASE_URL: pds.url,
       MNS_INBOX_POLL_MS: '50',
       MNS_INBOX_LEASE_MS: '1000',
+      // The dump global-setup made: a first start on PGlite without running initdb.
+      PGLITE_TEMPLATE: process.env.PGLITE_TEMPLATE ?? '',
     };
   });
   afterAll(async () => {
@@ -76,7 +78,7 @@ describe('inbound MNS event crash recovery', () => {
   it(`kill -9 after the 202 loses nothing: the restarted server moves the records (${onPostgres ? 'PostgreSQL' : 'PGlite on disk'})`, async () => {
     const [oldNhs, newNhs] = [freshNhsNumber(), freshNhsNumber()];
     server = new ServerProcess(port, env);
-    await server.start();
+    await server.start(180_000);
     let token = await server.token(supplier);
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${server!.url}${BASE}${path}`, {
@@ -105,7 +107,7 @@ describe('inbound MNS event crash recovery', () => {
     for (const id of ids) expect((await fetch(`${server.url}${BASE}/Immunization/${id}`).catch(() => null))).toBeNull();
 
     server = new ServerProcess(port, env);
-    await server.start();
+    await server.start(180_000);
     token = await server.token(supplier);
     const search = `/Immunization?patient.identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${newNhs}`)}&-immunization.target=FLU,COVID,MMR`;
     await eventually(async () => (await call('GET', search)).total === 3, 30_000, 'records moved after the restart');
@@ -116,5 +118,5 @@ describe('inbound MNS event crash recovery', () => {
     }
     const old = await call('GET', search.replace(newNhs, oldNhs));
     expect(old.total).toBe(0);
-  });
+  }, 240_000);
 });

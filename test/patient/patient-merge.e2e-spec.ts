@@ -188,6 +188,23 @@ describe('patient merges ($merge, search, validation, notifications)', () => {
     expect(rx.got('merge').length).toBe(before + 4);
   });
 
+  it('issues a constant number of SQL statements per merge, whatever the number of records', async () => {
+    const statementsOfLastMerge = () => [...t.logger.entries].reverse().find((e) => e.msg === 'request' && String(e.route).includes('merge'))?.sqlStatements;
+    for (const records of [3, 12]) {
+      const [from, to] = [freshNhsNumber(), freshNhsNumber()];
+      const ids: string[] = [];
+      for (let i = 0; i < records; i++) ids.push(await h.create(immunization({ nhsNumber: from, vaccineType: i % 2 ? 'FLU' : 'COVID' })));
+      await h.remove(ids[0]);
+      expect(movedOf((await h.merge(from, to)).body)).toBe(records);
+      // Lock, register lookup, register write, records lookup; then per batch of up to 500 records:
+      // the guarded row update, the event rows, the search upsert and the outbox rows.
+      expect(statementsOfLastMerge()).toBe(8);
+      expect(movedOf((await h.merge(from, to)).body)).toBe(0);
+      // Lock, register lookup, records lookup (finds none): nothing written.
+      expect(statementsOfLastMerge()).toBe(3);
+    }
+  });
+
   it('resolves chains to the current number and refuses a cycle', async () => {
     const [a, b, c, x] = [freshNhsNumber(), freshNhsNumber(), freshNhsNumber(), freshNhsNumber()];
     const ra = await h.create(immunization({ nhsNumber: a }));

@@ -147,6 +147,64 @@ export class ImmunizationRepository {
     return rows.length === 1;
   }
 
+  /**
+   * updateGuarded for many rows in one statement (a patient merge). Returns how many rows were
+   * still at the version (and deleted-ness) their decision was based on; fewer than given means
+   * someone got there first and the caller must throw.
+   */
+  async updateGuardedMany(tx: Tx, writes: { w: RowWrite; guard: { expectedVersion: number; wasDeleted: boolean }; stayDeleted: boolean }[], at: Date): Promise<number> {
+    const { rows } = await tx.query(
+      `UPDATE immunization i SET version = v.version, nhs_number = v.nhs_number, vaccine_type = v.vaccine_type,
+         occurrence = v.occurrence, supplier = v.supplier, resource = v.resource::json,
+         deleted_at = CASE WHEN v.stay_deleted THEN i.deleted_at END, updated_at = $11
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::boolean[], $10::boolean[])
+         AS v(id, version, nhs_number, vaccine_type, occurrence, supplier, resource, expected, was_deleted, stay_deleted)
+       WHERE i.id = v.id AND i.version = v.expected AND (i.deleted_at IS NOT NULL) = v.was_deleted
+       RETURNING i.id`,
+      [
+        writes.map((x) => x.w.id),
+        writes.map((x) => x.w.version),
+        writes.map((x) => x.w.nhsNumber),
+        writes.map((x) => x.w.vaccineType),
+        writes.map((x) => x.w.occurrence),
+        writes.map((x) => x.w.supplier),
+        writes.map((x) => JSON.stringify(x.w.resource)),
+        writes.map((x) => x.guard.expectedVersion),
+        writes.map((x) => x.guard.wasDeleted),
+        writes.map((x) => x.stayDeleted),
+        at,
+      ],
+    );
+    return rows.length;
+  }
+
+  /** appendEvent for many changes in one statement; the sequence numbers come back in the given order. */
+  async appendEvents(
+    tx: Tx,
+    events: { id: string; version: number; operation: ChangeOperation; supplier: string; vaccineType: string; resource: Record<string, unknown> }[],
+    at: Date,
+  ): Promise<string[]> {
+    const { rows } = await tx.query<{ seq: string; immunization_id: string }>(
+      `INSERT INTO immunization_event (immunization_id, version, operation, supplier, vaccine_type, request_id, resource, recorded_at)
+       SELECT v.id, v.version, v.operation, v.supplier, v.vaccine_type, NULL, v.resource::json, $7
+         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
+           AS v(id, version, operation, supplier, vaccine_type, resource, n)
+        ORDER BY v.n
+       RETURNING seq::text AS seq, immunization_id`,
+      [
+        events.map((e) => e.id),
+        events.map((e) => e.version),
+        events.map((e) => e.operation),
+        events.map((e) => e.supplier),
+        events.map((e) => e.vaccineType),
+        events.map((e) => JSON.stringify(e.resource)),
+        at,
+      ],
+    );
+    const seqOf = new Map(rows.map((r) => [r.immunization_id, r.seq]));
+    return events.map((e) => seqOf.get(e.id)!);
+  }
+
   async markDeleted(tx: Tx, id: string, expectedVersion: number, at: Date): Promise<boolean> {
     const { rows } = await tx.query(
       `UPDATE immunization SET deleted_at = $3, updated_at = $3

@@ -39,4 +39,9 @@ export interface ImmunizationChange {
 export interface ImmunizationChangeProjector {
   readonly name: string;
   project(tx: Tx, change: ImmunizationChange): Promise<void>;
+  /**
+   * Optional: the same for many changes of one transaction (a patient merge moving a patient's
+   * records), in as few statements as possible. Without it, project() runs once per change.
+   */
+  projectMany?(tx: Tx, changes: ImmunizationChange[]): Promise<void>;
 }

@@ -91,6 +91,17 @@ const UPSERT_SQL = `INSERT INTO search_immunization
 
 const DELETE_SQL = `DELETE FROM search_immunization WHERE id = $1`;
 
+const UPSERT_MANY_SQL = `INSERT INTO search_immunization
+    (id, nhs_number, vaccine_type, occurrence, occurrence_date, identifier_system, identifier_value, version, resource)
+  SELECT v.id, v.nhs_number, v.vaccine_type, v.occurrence::timestamptz, v.occurrence_date::date, v.identifier_system,
+         v.identifier_value, v.version, v.resource::json
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[])
+      AS v(id, nhs_number, vaccine_type, occurrence, occurrence_date, identifier_system, identifier_value, version, resource)
+  ON CONFLICT (id) DO UPDATE SET
+    nhs_number = EXCLUDED.nhs_number, vaccine_type = EXCLUDED.vaccine_type, occurrence = EXCLUDED.occurrence,
+    occurrence_date = EXCLUDED.occurrence_date, identifier_system = EXCLUDED.identifier_system,
+    identifier_value = EXCLUDED.identifier_value, version = EXCLUDED.version, resource = EXCLUDED.resource`;
+
 function toRow(r: Row): SearchRow {
   return {
     id: r.id!,
@@ -131,6 +142,25 @@ export class SearchProjectionRepository extends SearchReads {
     const { text, params } = SearchProjectionRepository.identifierStatement(system, value);
     const { rows } = await this.db.query<Row>(text, params);
     return rows.length ? toRow(rows[0]) : null;
+  }
+
+  /** Many changes of one transaction (each record at most once): one upsert and one delete statement at most. */
+  async applyMany(tx: Tx, changes: ImmunizationChange[]): Promise<void> {
+    const gone = changes.filter((c) => c.operation === 'DELETE').map((c) => c.id);
+    const live = changes.filter((c) => c.operation !== 'DELETE');
+    if (gone.length > 0) await tx.query(`DELETE FROM search_immunization WHERE id = ANY ($1::uuid[])`, [gone]);
+    if (live.length === 0) return;
+    await tx.query(UPSERT_MANY_SQL, [
+      live.map((c) => c.id),
+      live.map((c) => c.nhsNumber),
+      live.map((c) => c.vaccineType),
+      live.map((c) => occurrenceInstant(c.occurrence)),
+      live.map((c) => occurrenceDate(c.occurrence)),
+      live.map((c) => c.identifier.system),
+      live.map((c) => c.identifier.value),
+      live.map((c) => c.version),
+      live.map((c) => JSON.stringify(c.resource)),
+    ]);
   }
 
   /** Exactly one statement per change (the write path's budget): an upsert, or a delete. */

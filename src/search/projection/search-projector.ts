@@ -27,4 +27,8 @@ export class SearchProjector implements ImmunizationChangeProjector, OnModuleIni
     if (change.operation === 'DELETE' && change.previous?.deleted) return;
     return this.repo.apply(tx, change);
   }
+
+  projectMany(tx: Tx, changes: ImmunizationChange[]): Promise<void> {
+    return this.repo.applyMany(tx, changes.filter((c) => !(c.operation === 'DELETE' && c.previous?.deleted)));
+  }
 }

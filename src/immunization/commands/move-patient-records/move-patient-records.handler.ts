@@ -9,9 +9,13 @@ import { ImmunizationWriter } from '../immunization-writer';
 /**
  * A patient merge, the Immunization side: inside the Patient module's transaction, lock every
  * record of the old number(s) (one statement, id order so concurrent writers cannot deadlock us)
- * and give each a new version carrying the new number through the shared write path. The version
+ * and give each a new version carrying the new number through the shared write path, in batches
+(ImmunizationWriter.applyBatch: a few statements per batch, not per record). The version
  * keeps the record's supplier (whose record it is); the merge itself is recorded by the Patient module.
  */
+/** Records written per batch: bounds the size of one statement's parameters (resources included). */
+const BATCH = 500;
+
 @CommandHandler(MovePatientRecords)
 export class MovePatientRecordsHandler implements ICommandHandler<MovePatientRecords, { moved: number }> {
   constructor(
@@ -22,8 +26,8 @@ export class MovePatientRecordsHandler implements ICommandHandler<MovePatientRec
   async execute(cmd: MovePatientRecords): Promise<{ moved: number }> {
     const records = await this.repo.findByNhsNumbersForUpdate(cmd.tx, cmd.from);
     const at = new Date();
-    for (const stored of records) {
-      await this.writer.transact(async (tx) => {
+    for (let i = 0; i < records.length; i += BATCH) {
+      const items = records.slice(i, i + BATCH).map((stored) => {
         const decision = ImmunizationRecord.decideMove(stored);
         const resource = representation(withNhsNumber(stored.resource, cmd.to), stored.id, decision.newVersion, at);
         const facts = {
@@ -32,9 +36,9 @@ export class MovePatientRecordsHandler implements ICommandHandler<MovePatientRec
           identifier: { system: stored.identifierSystem, value: stored.identifierValue },
           occurrence: stored.occurrence,
         };
-        const change = await this.writer.apply(tx, decision, { id: stored.id, facts, supplier: stored.supplier, resource, at, requestId: null }, stored);
-        return { result: undefined, change };
-      }, cmd.tx);
+        return { decision, row: { id: stored.id, facts, supplier: stored.supplier, resource }, previous: stored };
+      });
+      await this.writer.transact(async (tx) => ({ result: undefined, change: await this.writer.applyBatch(tx, items, at) }), cmd.tx);
     }
     return { moved: records.length };
   }
