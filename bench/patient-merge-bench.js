@@ -14,7 +14,7 @@ const { join } = require('node:path');
 
 const root = join(__dirname, '..');
 const sizes = (process.env.BENCH_RECORDS || '50,1000').split(',').map(Number);
-const port = Number(process.env.BENCH_PORT || 3918);
+const port = Number(process.env.BENCH_PORT || 3961);
 const base = `http://127.0.0.1:${port}/immunisation-fhir-api/FHIR/R4`;
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 
