@@ -15,7 +15,7 @@ import { mergeAnswer, mergeNumbers } from './merge-parameters';
 export class PatientController {
   constructor(private readonly commands: CommandBus) {}
 
-  @Post('\\$merge')
+  @Post('$merge')
   @ApiOperation({
     summary: 'Merge patients: supersede an NHS number and move its records',
     description: 'Parameters with source-patient-identifier (the old NHS number) and target-patient-identifier (the new one). Needs the patient-admin role. Answers a Parameters with outcome and moved.',

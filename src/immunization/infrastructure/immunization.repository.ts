@@ -153,27 +153,29 @@ export class ImmunizationRepository {
    * someone got there first and the caller must throw.
    */
   async updateGuardedMany(tx: Tx, writes: { w: RowWrite; guard: { expectedVersion: number; wasDeleted: boolean }; stayDeleted: boolean }[], at: Date): Promise<number> {
+    // One JSON document rather than parallel arrays: the resources travel once, unescaped, and a
+    // json value's text (key order included) is stored as sent.
+    const batch = writes.map((x) => ({
+      id: x.w.id,
+      version: x.w.version,
+      nhs: x.w.nhsNumber,
+      type: x.w.vaccineType,
+      occurrence: x.w.occurrence,
+      supplier: x.w.supplier,
+      expected: x.guard.expectedVersion,
+      wasDeleted: x.guard.wasDeleted,
+      stayDeleted: x.stayDeleted,
+      resource: x.w.resource,
+    }));
     const { rows } = await tx.query(
-      `UPDATE immunization i SET version = v.version, nhs_number = v.nhs_number, vaccine_type = v.vaccine_type,
-         occurrence = v.occurrence, supplier = v.supplier, resource = v.resource::json,
-         deleted_at = CASE WHEN v.stay_deleted THEN i.deleted_at END, updated_at = $11
-       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::boolean[], $10::boolean[])
-         AS v(id, version, nhs_number, vaccine_type, occurrence, supplier, resource, expected, was_deleted, stay_deleted)
-       WHERE i.id = v.id AND i.version = v.expected AND (i.deleted_at IS NOT NULL) = v.was_deleted
+      `UPDATE immunization i SET version = (v.j->>'version')::int, nhs_number = v.j->>'nhs', vaccine_type = v.j->>'type',
+         occurrence = v.j->>'occurrence', supplier = v.j->>'supplier', resource = v.j->'resource',
+         deleted_at = CASE WHEN (v.j->>'stayDeleted')::boolean THEN i.deleted_at END, updated_at = $2
+       FROM json_array_elements($1::json) AS v(j)
+       WHERE i.id = (v.j->>'id')::uuid AND i.version = (v.j->>'expected')::int
+         AND (i.deleted_at IS NOT NULL) = (v.j->>'wasDeleted')::boolean
        RETURNING i.id`,
-      [
-        writes.map((x) => x.w.id),
-        writes.map((x) => x.w.version),
-        writes.map((x) => x.w.nhsNumber),
-        writes.map((x) => x.w.vaccineType),
-        writes.map((x) => x.w.occurrence),
-        writes.map((x) => x.w.supplier),
-        writes.map((x) => JSON.stringify(x.w.resource)),
-        writes.map((x) => x.guard.expectedVersion),
-        writes.map((x) => x.guard.wasDeleted),
-        writes.map((x) => x.stayDeleted),
-        at,
-      ],
+      [JSON.stringify(batch), at],
     );
     return rows.length;
   }
@@ -186,20 +188,11 @@ export class ImmunizationRepository {
   ): Promise<string[]> {
     const { rows } = await tx.query<{ seq: string; immunization_id: string }>(
       `INSERT INTO immunization_event (immunization_id, version, operation, supplier, vaccine_type, request_id, resource, recorded_at)
-       SELECT v.id, v.version, v.operation, v.supplier, v.vaccine_type, NULL, v.resource::json, $7
-         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY
-           AS v(id, version, operation, supplier, vaccine_type, resource, n)
-        ORDER BY v.n
+       SELECT (e.j->>'id')::uuid, (e.j->>'version')::int, e.j->>'operation', e.j->>'supplier', e.j->>'vaccineType', NULL, e.j->'resource', $2
+         FROM json_array_elements($1::json) WITH ORDINALITY AS e(j, n)
+        ORDER BY e.n
        RETURNING seq::text AS seq, immunization_id`,
-      [
-        events.map((e) => e.id),
-        events.map((e) => e.version),
-        events.map((e) => e.operation),
-        events.map((e) => e.supplier),
-        events.map((e) => e.vaccineType),
-        events.map((e) => JSON.stringify(e.resource)),
-        at,
-      ],
+      [JSON.stringify(events), at],
     );
     const seqOf = new Map(rows.map((r) => [r.immunization_id, r.seq]));
     return events.map((e) => seqOf.get(e.id)!);

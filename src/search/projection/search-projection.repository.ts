@@ -93,10 +93,9 @@ const DELETE_SQL = `DELETE FROM search_immunization WHERE id = $1`;
 
 const UPSERT_MANY_SQL = `INSERT INTO search_immunization
     (id, nhs_number, vaccine_type, occurrence, occurrence_date, identifier_system, identifier_value, version, resource)
-  SELECT v.id, v.nhs_number, v.vaccine_type, v.occurrence::timestamptz, v.occurrence_date::date, v.identifier_system,
-         v.identifier_value, v.version, v.resource::json
-    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[])
-      AS v(id, nhs_number, vaccine_type, occurrence, occurrence_date, identifier_system, identifier_value, version, resource)
+  SELECT (v.j->>'id')::uuid, v.j->>'nhs', v.j->>'type', (v.j->>'occurrence')::timestamptz, (v.j->>'date')::date,
+         v.j->>'system', v.j->>'value', (v.j->>'version')::int, v.j->'resource'
+    FROM json_array_elements($1::json) AS v(j)
   ON CONFLICT (id) DO UPDATE SET
     nhs_number = EXCLUDED.nhs_number, vaccine_type = EXCLUDED.vaccine_type, occurrence = EXCLUDED.occurrence,
     occurrence_date = EXCLUDED.occurrence_date, identifier_system = EXCLUDED.identifier_system,
@@ -150,17 +149,19 @@ export class SearchProjectionRepository extends SearchReads {
     const live = changes.filter((c) => c.operation !== 'DELETE');
     if (gone.length > 0) await tx.query(`DELETE FROM search_immunization WHERE id = ANY ($1::uuid[])`, [gone]);
     if (live.length === 0) return;
-    await tx.query(UPSERT_MANY_SQL, [
-      live.map((c) => c.id),
-      live.map((c) => c.nhsNumber),
-      live.map((c) => c.vaccineType),
-      live.map((c) => occurrenceInstant(c.occurrence)),
-      live.map((c) => occurrenceDate(c.occurrence)),
-      live.map((c) => c.identifier.system),
-      live.map((c) => c.identifier.value),
-      live.map((c) => c.version),
-      live.map((c) => JSON.stringify(c.resource)),
-    ]);
+    // One JSON document, not parallel arrays: the resources travel once, unescaped.
+    const batch = live.map((c) => ({
+      id: c.id,
+      nhs: c.nhsNumber,
+      type: c.vaccineType,
+      occurrence: occurrenceInstant(c.occurrence),
+      date: occurrenceDate(c.occurrence),
+      system: c.identifier.system,
+      value: c.identifier.value,
+      version: c.version,
+      resource: c.resource,
+    }));
+    await tx.query(UPSERT_MANY_SQL, [JSON.stringify(batch)]);
   }
 
   /** Exactly one statement per change (the write path's budget): an upsert, or a delete. */
