@@ -12,11 +12,12 @@ import { ImmunizationModule } from './immunization/immunization.module';
 import { JsonLogger } from './logging/json-logger';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationModule } from './notification/notification.module';
+import { PatientModule } from './patient/patient.module';
 import { FhirModule } from './fhir/fhir.module';
 import { SearchModule } from './search/search.module';
 
 /** Feature modules, in the order their routes should appear in the docs. */
-export const FEATURE_MODULES: Type<unknown>[] = [ImmunizationModule, SearchModule, NotificationModule];
+export const FEATURE_MODULES: Type<unknown>[] = [ImmunizationModule, SearchModule, NotificationModule, PatientModule];
 
 @Module({})
 export class AppModule {

@@ -33,6 +33,14 @@ describe('SupplierRegistry', () => {
     expect(r.all().length).toBeGreaterThan(1);
   });
 
+  it('reads optional roles (patient-admin) and refuses unknown ones', () => {
+    const r = fromJson({ suppliers: [supplier({ roles: ['patient-admin'] }), supplier({ name: 'PLAIN', clients: [] })] });
+    expect(r.supplier('ACME')?.roles).toEqual(['patient-admin']);
+    expect(r.supplier('PLAIN')?.roles).toEqual([]);
+    expect(() => fromJson({ suppliers: [supplier({ roles: ['root'] })] })).toThrow(/suppliers\[0\]\.roles must be an array of patient-admin/);
+    expect(() => fromJson({ suppliers: [supplier({ roles: 'patient-admin' })] })).toThrow(ConfigError);
+  });
+
   it('finds suppliers by name and by client id, with their rate limit', () => {
     const r = fromJson({ suppliers: [supplier({ rateLimitPerSecond: 7 }), supplier({ name: 'OTHER', clients: [], rateLimitPerSecond: undefined })] });
     expect(r.byClient('acme-app')?.name).toBe('ACME');

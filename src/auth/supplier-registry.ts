@@ -13,6 +13,8 @@ export interface Supplier {
   name: string;
   permissions: PermissionSet;
   grants: string[];
+  /** Roles beyond vaccine-type permissions: `patient-admin` may merge patients (POST /Patient/$merge). */
+  roles: string[];
   clients: Client[];
   /** Requests per second, or null for no limit. */
   rateLimitPerSecond: number | null;
@@ -61,6 +63,9 @@ export class SupplierRegistry {
   }
 }
 
+/** Every role a supplier may be given in the suppliers file. */
+export const SUPPLIER_ROLES = ['patient-admin'] as const;
+
 function parseSuppliers(raw: unknown): Supplier[] {
   const list = (raw as { suppliers?: unknown })?.suppliers;
   if (!Array.isArray(list)) throw new Error('expected {"suppliers":[…]}');
@@ -73,6 +78,10 @@ function parseSuppliers(raw: unknown): Supplier[] {
     const clients = Array.isArray(s.clients) ? s.clients : [];
     const rate = s.rateLimitPerSecond;
     if (rate !== undefined && rate !== null && !(typeof rate === 'number' && rate > 0)) throw new Error(`${where}.rateLimitPerSecond must be a positive number`);
+    const roles = s.roles ?? [];
+    if (!Array.isArray(roles) || roles.some((r) => !(SUPPLIER_ROLES as readonly unknown[]).includes(r))) {
+      throw new Error(`${where}.roles must be an array of ${SUPPLIER_ROLES.join(', ')}`);
+    }
     let permissions: PermissionSet;
     try {
       permissions = new PermissionSet(grants as string[]);
@@ -82,6 +91,7 @@ function parseSuppliers(raw: unknown): Supplier[] {
     return {
       name: s.name,
       grants: grants as string[],
+      roles: roles as string[],
       permissions,
       rateLimitPerSecond: typeof rate === 'number' ? rate : null,
       clients: clients.map((c: Record<string, unknown>, j: number) => {

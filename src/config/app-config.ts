@@ -59,6 +59,17 @@ export interface AppConfig {
   hstsMaxAgeSeconds: number;
   /** Origins allowed to call from a browser (CORS); empty: CORS off, no Access-Control-* headers. */
   corsAllowedOrigins: string[];
+  /** Patient module (docs/patient-merges.md). */
+  pdsBaseUrl: string | null;
+  pdsTokenUrl: string | null;
+  pdsClientId: string | null;
+  pdsPrivateKeyFile: string | null;
+  pdsKeyId: string | null;
+  pdsTimeoutMs: number;
+  mnsInboundApiKey: string | null;
+  mnsInboxPollMs: number;
+  mnsInboxLeaseMs: number;
+  patientRegisterRefreshMs: number;
 }
 
 /** A bad setting: the message is one line that names the variable. */
@@ -158,6 +169,11 @@ export function loadConfig(env: Raw = process.env): AppConfig {
   const retryBase = r.int('NOTIFICATION_RETRY_BASE_MS', 1, 3_600_000);
   const retryMax = r.int('NOTIFICATION_RETRY_MAX_MS', 1, 86_400_000);
   if (retryMax < retryBase) throw new ConfigError('NOTIFICATION_RETRY_MAX_MS must not be below NOTIFICATION_RETRY_BASE_MS');
+  const pdsAuth = ['PDS_TOKEN_URL', 'PDS_CLIENT_ID', 'PDS_PRIVATE_KEY_FILE', 'PDS_KEY_ID'].map((n) => r.optional(n));
+  if (pdsAuth.some((v) => v !== null) && pdsAuth.some((v) => v === null)) {
+    throw new ConfigError('PDS_TOKEN_URL, PDS_CLIENT_ID, PDS_PRIVATE_KEY_FILE and PDS_KEY_ID must be set together');
+  }
+  const pdsKeyFile = r.optional('PDS_PRIVATE_KEY_FILE');
   return {
     port,
     host: r.string('HOST') || '0.0.0.0',
@@ -205,6 +221,16 @@ export function loadConfig(env: Raw = process.env): AppConfig {
       .split(',')
       .map((s) => s.trim().replace(/\/+$/, ''))
       .filter(Boolean),
+    pdsBaseUrl: r.url('PDS_BASE_URL', ['http:', 'https:'])?.replace(/\/+$/, '') ?? null,
+    pdsTokenUrl: r.url('PDS_TOKEN_URL', ['http:', 'https:']),
+    pdsClientId: r.optional('PDS_CLIENT_ID'),
+    pdsPrivateKeyFile: pdsKeyFile === null ? null : fromRoot(pdsKeyFile),
+    pdsKeyId: r.optional('PDS_KEY_ID'),
+    pdsTimeoutMs: r.int('PDS_TIMEOUT_MS', 100, 120_000),
+    mnsInboundApiKey: r.optional('MNS_INBOUND_API_KEY'),
+    mnsInboxPollMs: r.int('MNS_INBOX_POLL_MS', 10, 600_000),
+    mnsInboxLeaseMs: r.int('MNS_INBOX_LEASE_MS', 100, 3_600_000),
+    patientRegisterRefreshMs: r.int('PATIENT_REGISTER_REFRESH_MS', 100, 3_600_000),
   };
 }
 

@@ -24,7 +24,22 @@ async function run<T>(runner: QueryRunner, text: string, params?: unknown[]): Pr
 
 /** An open transaction, handed explicitly to the code that must run inside it. */
 export class Tx implements SqlExecutor {
+  private readonly committed: (() => void)[] = [];
+
   constructor(readonly manager: EntityManager) {}
+
+  /**
+   * Runs fn after this transaction commits (never if it rolls back). Lets code that joins an outer
+   * transaction (a patient merge moving records) publish its after-commit events at the right time.
+   */
+  afterCommit(fn: () => void) {
+    this.committed.push(fn);
+  }
+
+  /** Called by Database.withTransaction once the COMMIT has succeeded. */
+  runAfterCommit() {
+    for (const fn of this.committed.splice(0)) fn();
+  }
 
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Rows<T>> {
     return run<T>(this.manager.queryRunner as QueryRunner, text, params);
@@ -95,7 +110,14 @@ export class Database implements SqlExecutor {
 
   /** Runs fn in one transaction (READ COMMITTED) and commits, or rolls back if it throws. */
   withTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.failFast(() => this.turn(() => this.dataSource.transaction((manager) => fn(new Tx(manager)))));
+    return this.failFast(() =>
+      this.turn(async () => {
+        let tx: Tx | null = null;
+        const result = await this.dataSource.transaction((manager) => fn((tx = new Tx(manager))));
+        (tx as Tx | null)?.runAfterCommit();
+        return result;
+      }),
+    );
   }
 }
 

@@ -72,7 +72,8 @@ export function parseBody(buf: Buffer, contentType: string | undefined): ParsedB
   const type = mediaType(contentType);
   if (buf.length === 0 && type === null) return { kind: 'none' };
   const text = buf.toString('utf8');
-  if (isJsonMediaType(type)) {
+  // CloudEvents (inbound MNS events) are JSON too.
+  if (isJsonMediaType(type) || type === 'application/cloudevents+json') {
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
       return { kind: 'error', error: Errors.invalid(`The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`) };
     }

@@ -3,6 +3,7 @@ import { JsonLogger } from '../logging/json-logger';
 import { CreateImmunizationHandler } from './commands/create-immunization/create-immunization.handler';
 import { DeleteImmunizationHandler } from './commands/delete-immunization/delete-immunization.handler';
 import { ImmunizationWriter } from './commands/immunization-writer';
+import { MovePatientRecordsHandler } from './commands/move-patient-records/move-patient-records.handler';
 import { UpdateImmunizationHandler } from './commands/update-immunization/update-immunization.handler';
 import { ImmunizationController } from './immunization.controller';
 import { ImmunizationRepository } from './infrastructure/immunization.repository';
@@ -24,6 +25,7 @@ import { warmUpValidation } from './validation/validate-immunization';
     CreateImmunizationHandler,
     UpdateImmunizationHandler,
     DeleteImmunizationHandler,
+    MovePatientRecordsHandler,
     ReadImmunizationHandler,
     ImmunizationHistoryHandler,
     ImmunizationChangeFeedHandler,

@@ -45,6 +45,8 @@ describe('no client input yields a 500', () => {
     ['PUT', `/Immunization/ID`, '{"resourceType":"Immunization"}', { 'E-Tag': big }],
     ['PUT', `/Immunization/ID`, '{"resourceType":"Immunization"}', { 'If-Match': `W/"${big}"` }],
     ['POST', `/Immunization/_search`, `patient.identifier=${'%'.repeat(3)}&-immunization.target=FLU`],
+    ['POST', `/Patient/$merge`, '[]'],
+    ['POST', `/Patient/$merge`, '{"resourceType":"Parameters","parameter":[null,1,"x",{"name":"source-patient-identifier","valueIdentifier":null}]}'],
   ];
 
   // One object per row: jest passes a `done` callback to a test function with more parameters than the row.

@@ -41,6 +41,8 @@ export interface TestSupplier {
   permissions: string[];
   clientId: string;
   rateLimitPerSecond?: number;
+  /** Roles from the suppliers file (e.g. patient-admin). */
+  roles?: string[];
   /** Key pair whose public half is registered for the client (RSA by default). */
   keys: { kid: string; alg: 'RS512' | 'RS256' | 'ES256'; privateKey: KeyObject; publicKey: KeyObject }[];
 }
@@ -51,7 +53,7 @@ function keyPair(kid: string, alg: 'RS512' | 'RS256' | 'ES256') {
 }
 
 /** A supplier for tests, with a fresh key pair for its client. */
-export function testSupplier(name: string, permissions: string[], extra: Partial<Pick<TestSupplier, 'rateLimitPerSecond'>> = {}): TestSupplier {
+export function testSupplier(name: string, permissions: string[], extra: Partial<Pick<TestSupplier, 'rateLimitPerSecond' | 'roles'>> = {}): TestSupplier {
   const clientId = `${name.toLowerCase()}-client`;
   return { name, permissions, clientId, keys: [keyPair(`${name}-rs`, 'RS512'), keyPair(`${name}-ec`, 'ES256')], ...extra };
 }
@@ -133,6 +135,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         name: s.name,
         permissions: s.permissions,
         rateLimitPerSecond: s.rateLimitPerSecond,
+        roles: s.roles,
         clients: [{ clientId: s.clientId, jwks: { keys: s.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg })) } }],
       })),
     }),

@@ -28,8 +28,17 @@ export class ImmunizationWriter {
     @Inject(APP_CONFIG) readonly config: AppConfig,
   ) {}
 
-  /** Runs a write transaction, retrying from the top on serialization failures and lost races. */
-  async transact<T>(work: (tx: Tx) => Promise<{ result: T; change: ImmunizationChange | null }>): Promise<T> {
+  /**
+   * Runs a write transaction, retrying from the top on serialization failures and lost races.
+   * With `outer`, the work joins a transaction someone else opened (a patient merge): no retry here
+   * (the owner retries from its top) and the change is published after *that* transaction commits.
+   */
+  async transact<T>(work: (tx: Tx) => Promise<{ result: T; change: ImmunizationChange | ImmunizationChange[] | null }>, outer?: Tx): Promise<T> {
+    if (outer) {
+      const { result, change } = await work(outer);
+      if (change) outer.afterCommit(() => this.publish(change));
+      return result;
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         const { result, change } = await this.db.withTransaction(work);
@@ -52,7 +61,10 @@ export class ImmunizationWriter {
     previous: StoredImmunization | null,
   ): Promise<ImmunizationChange> {
     const write = { id: row.id, version: d.newVersion, identifier: row.facts.identifier, nhsNumber: row.facts.nhsNumber, vaccineType: row.facts.vaccineType, occurrence: row.facts.occurrence, supplier: row.supplier, resource: row.resource, at: row.at };
-    if (d.operation === 'DELETE') {
+    if (d.operation === 'DELETE' && d.guard?.wasDeleted) {
+      // A deleted record changed in place (a patient merge): a new version that stays deleted.
+      if (!(await this.repo.updateGuarded(tx, write, d.guard, { stayDeleted: true }))) throw d.onConflict();
+    } else if (d.operation === 'DELETE') {
       if (!(await this.repo.markDeleted(tx, row.id, d.guard!.expectedVersion, row.at))) throw d.onConflict();
     } else if (d.guard === null) {
       await this.repo.insert(tx, write);
@@ -82,18 +94,63 @@ export class ImmunizationWriter {
       identifier: row.facts.identifier,
       resource: row.resource,
       recordedAt: row.at,
-      previous: previous ? { vaccineType: previous.vaccineType, nhsNumber: previous.nhsNumber } : null,
+      previous: previous ? { vaccineType: previous.vaccineType, nhsNumber: previous.nhsNumber, deleted: previous.deleted } : null,
     };
     await this.projectors.project(tx, change);
     return change;
   }
 
-  private publish(change: ImmunizationChange) {
-    try {
-      this.events.publish(new ImmunizationChanged(change));
-    } catch (e) {
-      // The change is committed; a failing in-memory listener must not turn it into an error.
-      this.logger.warn('event publish failed', { error: (e as Error).message });
+  /**
+   * apply() for many existing records in one transaction (a patient merge): the same decisions,
+   * guarded row writes, event rows and projections, in a constant number of statements per batch
+   * (one row UPDATE, one event INSERT, one per projector) instead of per record. Only version-guarded
+   * updates of existing rows (including a deleted row staying deleted); creates and deletes go one by one.
+   */
+  async applyBatch(
+    tx: Tx,
+    items: { decision: WriteDecision; row: { id: string; facts: IncomingFacts; supplier: string; resource: Record<string, unknown> }; previous: StoredImmunization }[],
+    at: Date,
+  ): Promise<ImmunizationChange[]> {
+    if (items.length === 0) return [];
+    const writes = items.map(({ decision: d, row }) => {
+      const stayDeleted = d.operation === 'DELETE' && d.guard?.wasDeleted === true;
+      if (d.guard === null || (d.operation === 'DELETE' && !stayDeleted)) throw new Error('applyBatch takes guarded updates of existing rows only');
+      const w = { id: row.id, version: d.newVersion, identifier: row.facts.identifier, nhsNumber: row.facts.nhsNumber, vaccineType: row.facts.vaccineType, occurrence: row.facts.occurrence, supplier: row.supplier, resource: row.resource, at };
+      return { w, guard: d.guard, stayDeleted };
+    });
+    if ((await this.repo.updateGuardedMany(tx, writes, at)) !== items.length) throw items[0].decision.onConflict();
+    const seqs = await this.repo.appendEvents(
+      tx,
+      items.map(({ decision: d, row }) => ({ id: row.id, version: d.newVersion, operation: d.operation, supplier: row.supplier, vaccineType: row.facts.vaccineType, resource: row.resource })),
+      at,
+    );
+    const changes: ImmunizationChange[] = items.map(({ decision: d, row, previous }, i) => ({
+      eventSeq: seqs[i],
+      id: row.id,
+      version: d.newVersion,
+      operation: d.operation,
+      reinstated: d.reinstated,
+      supplier: row.supplier,
+      vaccineType: row.facts.vaccineType,
+      nhsNumber: row.facts.nhsNumber,
+      occurrence: row.facts.occurrence,
+      identifier: row.facts.identifier,
+      resource: row.resource,
+      recordedAt: at,
+      previous: { vaccineType: previous.vaccineType, nhsNumber: previous.nhsNumber, deleted: previous.deleted },
+    }));
+    await this.projectors.projectMany(tx, changes);
+    return changes;
+  }
+
+  private publish(change: ImmunizationChange | ImmunizationChange[]) {
+    for (const c of Array.isArray(change) ? change : [change]) {
+      try {
+        this.events.publish(new ImmunizationChanged(c));
+      } catch (e) {
+        // The change is committed; a failing in-memory listener must not turn it into an error.
+        this.logger.warn('event publish failed', { error: (e as Error).message });
+      }
     }
   }
 }

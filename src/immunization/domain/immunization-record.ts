@@ -131,6 +131,21 @@ export const ImmunizationRecord = {
     };
   },
 
+  /**
+   * A patient merge moves the record to the surviving NHS number: a new version (no permission or
+   * version check: the Patient module decided). A deleted record stays deleted: its new version is
+   * recorded as a DELETE so no reader mistakes it for a reinstatement.
+   */
+  decideMove(stored: StoredImmunization): WriteDecision {
+    return {
+      operation: stored.deleted ? 'DELETE' : 'UPDATE',
+      newVersion: stored.version + 1,
+      reinstated: false,
+      guard: { expectedVersion: stored.version, wasDeleted: stored.deleted },
+      onConflict: () => new ConcurrentChange(),
+    };
+  },
+
   /** read/vread/history: `r` on the record's vaccine type. */
   assertCanRead(vaccineType: string, who: Principal) {
     if (!who.supplier.permissions.allows('read', vaccineType)) {

@@ -81,6 +81,15 @@ export class ImmunizationRepository {
     return rows.length ? toStored(rows[0]) : null;
   }
 
+  /** Every record (live or deleted) of these NHS numbers, locked for a patient merge, in id order. */
+  async findByNhsNumbersForUpdate(tx: Tx, nhsNumbers: string[]): Promise<StoredImmunization[]> {
+    const { rows } = await tx.query<Row>(
+      `SELECT ${COLUMNS} FROM immunization WHERE nhs_number = ANY ($1::text[]) ORDER BY id FOR UPDATE`,
+      [nhsNumbers],
+    );
+    return rows.map(toStored);
+  }
+
   /**
    * One statement for the start of a create: the record holding this identifier (live or deleted)
    * and, when the client sent X-Request-ID, the record a create with that id made in the last TTL hours.
@@ -122,15 +131,71 @@ export class ImmunizationRepository {
    * The version-guarded write: one statement that succeeds only if the row is still at the version
    * (and deleted-ness) the decision was based on. Returns false when someone else got there first.
    */
-  async updateGuarded(tx: Tx, w: RowWrite, guard: { expectedVersion: number; wasDeleted: boolean }): Promise<boolean> {
+  async updateGuarded(
+    tx: Tx,
+    w: RowWrite,
+    guard: { expectedVersion: number; wasDeleted: boolean },
+    o: { stayDeleted: boolean } = { stayDeleted: false },
+  ): Promise<boolean> {
     const { rows } = await tx.query(
       `UPDATE immunization SET version = $2, nhs_number = $3, vaccine_type = $4, occurrence = $5, supplier = $6,
-         resource = $7::json, deleted_at = NULL, updated_at = $8
+         resource = $7::json, deleted_at = CASE WHEN $11::boolean THEN deleted_at END, updated_at = $8
        WHERE id = $1 AND version = $9 AND (deleted_at IS NOT NULL) = $10
        RETURNING version`,
-      [w.id, w.version, w.nhsNumber, w.vaccineType, w.occurrence, w.supplier, JSON.stringify(w.resource), w.at, guard.expectedVersion, guard.wasDeleted],
+      [w.id, w.version, w.nhsNumber, w.vaccineType, w.occurrence, w.supplier, JSON.stringify(w.resource), w.at, guard.expectedVersion, guard.wasDeleted, o.stayDeleted],
     );
     return rows.length === 1;
+  }
+
+  /**
+   * updateGuarded for many rows in one statement (a patient merge). Returns how many rows were
+   * still at the version (and deleted-ness) their decision was based on; fewer than given means
+   * someone got there first and the caller must throw.
+   */
+  async updateGuardedMany(tx: Tx, writes: { w: RowWrite; guard: { expectedVersion: number; wasDeleted: boolean }; stayDeleted: boolean }[], at: Date): Promise<number> {
+    // One JSON document rather than parallel arrays: the resources travel once, unescaped, and a
+    // json value's text (key order included) is stored as sent.
+    const batch = writes.map((x) => ({
+      id: x.w.id,
+      version: x.w.version,
+      nhs: x.w.nhsNumber,
+      type: x.w.vaccineType,
+      occurrence: x.w.occurrence,
+      supplier: x.w.supplier,
+      expected: x.guard.expectedVersion,
+      wasDeleted: x.guard.wasDeleted,
+      stayDeleted: x.stayDeleted,
+      resource: x.w.resource,
+    }));
+    const { rows } = await tx.query(
+      `UPDATE immunization i SET version = (v.j->>'version')::int, nhs_number = v.j->>'nhs', vaccine_type = v.j->>'type',
+         occurrence = v.j->>'occurrence', supplier = v.j->>'supplier', resource = v.j->'resource',
+         deleted_at = CASE WHEN (v.j->>'stayDeleted')::boolean THEN i.deleted_at END, updated_at = $2
+       FROM json_array_elements($1::json) AS v(j)
+       WHERE i.id = (v.j->>'id')::uuid AND i.version = (v.j->>'expected')::int
+         AND (i.deleted_at IS NOT NULL) = (v.j->>'wasDeleted')::boolean
+       RETURNING i.id`,
+      [JSON.stringify(batch), at],
+    );
+    return rows.length;
+  }
+
+  /** appendEvent for many changes in one statement; the sequence numbers come back in the given order. */
+  async appendEvents(
+    tx: Tx,
+    events: { id: string; version: number; operation: ChangeOperation; supplier: string; vaccineType: string; resource: Record<string, unknown> }[],
+    at: Date,
+  ): Promise<string[]> {
+    const { rows } = await tx.query<{ seq: string; immunization_id: string }>(
+      `INSERT INTO immunization_event (immunization_id, version, operation, supplier, vaccine_type, request_id, resource, recorded_at)
+       SELECT (e.j->>'id')::uuid, (e.j->>'version')::int, e.j->>'operation', e.j->>'supplier', e.j->>'vaccineType', NULL, e.j->'resource', $2
+         FROM json_array_elements($1::json) WITH ORDINALITY AS e(j, n)
+        ORDER BY e.n
+       RETURNING seq::text AS seq, immunization_id`,
+      [JSON.stringify(events), at],
+    );
+    const seqOf = new Map(rows.map((r) => [r.immunization_id, r.seq]));
+    return events.map((e) => seqOf.get(e.id)!);
   }
 
   async markDeleted(tx: Tx, id: string, expectedVersion: number, at: Date): Promise<boolean> {

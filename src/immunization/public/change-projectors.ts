@@ -22,4 +22,13 @@ export class ChangeProjectors {
   async project(tx: Tx, change: ImmunizationChange) {
     for (const p of this.projectors) await p.project(tx, change);
   }
+
+  /** Many changes of one transaction, in order: each projector's batch form when it has one. */
+  async projectMany(tx: Tx, changes: ImmunizationChange[]) {
+    if (changes.length === 0) return;
+    for (const p of this.projectors) {
+      if (p.projectMany) await p.projectMany(tx, changes);
+      else for (const c of changes) await p.project(tx, c);
+    }
+  }
 }

@@ -23,8 +23,12 @@ export interface ImmunizationChange {
   identifier: { system: string; value: string };
   resource: Record<string, unknown>;
   recordedAt: Date;
-  /** The record before this change, for projections that move rows (null on a first create). */
-  previous: { vaccineType: string; nhsNumber: string | null } | null;
+  /**
+   * The record before this change, for projections that move rows (null on a first create).
+   * `deleted` with operation DELETE: a record that was and stays deleted got a new version (a
+   * patient merge moved it); nothing a subscriber or search needs to hear about.
+   */
+  previous: { vaccineType: string; nhsNumber: string | null; deleted: boolean } | null;
 }
 
 /**
@@ -35,4 +39,9 @@ export interface ImmunizationChange {
 export interface ImmunizationChangeProjector {
   readonly name: string;
   project(tx: Tx, change: ImmunizationChange): Promise<void>;
+  /**
+   * Optional: the same for many changes of one transaction (a patient merge moving a patient's
+   * records), in as few statements as possible. Without it, project() runs once per change.
+   */
+  projectMany?(tx: Tx, changes: ImmunizationChange[]): Promise<void>;
 }

@@ -2,3 +2,4 @@
 export * from './immunization-change';
 export * from './immunization-changed.event';
 export * from './change-projectors';
+export * from './move-patient-records.command';

@@ -135,6 +135,29 @@ export class NotificationStore {
     );
   }
 
+  /** appendOutbox for many changes of one transaction, in one statement, keeping their order. */
+  async appendOutboxMany(tx: Tx, rs: Parameters<NotificationStore['appendOutbox']>[1][]): Promise<void> {
+    if (rs.length === 0) return;
+    await tx.query(
+      `INSERT INTO notification_outbox (immunization_id, version, operation, supplier, vaccine_type, nhs_number, source_organisation, subject_age, recorded_at)
+       SELECT v.id, v.version, v.operation, v.supplier, v.vaccine_type, v.nhs_number, v.source_organisation, v.subject_age, v.recorded_at
+         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::timestamptz[]) WITH ORDINALITY
+           AS v(id, version, operation, supplier, vaccine_type, nhs_number, source_organisation, subject_age, recorded_at, n)
+        ORDER BY v.n`,
+      [
+        rs.map((r) => r.id),
+        rs.map((r) => r.version),
+        rs.map((r) => r.operation),
+        rs.map((r) => r.supplier),
+        rs.map((r) => r.vaccineType),
+        rs.map((r) => r.nhsNumber),
+        rs.map((r) => r.sourceOrganisation),
+        rs.map((r) => r.subjectAge),
+        rs.map((r) => r.recordedAt),
+      ],
+    );
+  }
+
   // ---- subscriptions (the REST API) ----
 
   /**

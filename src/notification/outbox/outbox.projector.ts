@@ -25,17 +25,29 @@ export class OutboxProjector implements ImmunizationChangeProjector, OnModuleIni
   }
 
   async project(tx: Tx, change: ImmunizationChange): Promise<void> {
-    if (change.nhsNumber === null) return;
-    await this.store.appendOutbox(tx, {
-      id: change.id,
-      version: change.version,
-      operation: change.operation,
-      supplier: change.supplier,
-      vaccineType: change.vaccineType,
-      nhsNumber: change.nhsNumber,
-      sourceOrganisation: sourceOrganisationOf(change.resource),
-      subjectAge: subjectAgeOf(change.resource, change.recordedAt),
-      recordedAt: change.recordedAt,
-    });
+    const row = outboxRow(change);
+    if (row) await this.store.appendOutbox(tx, row);
   }
+
+  /** A patient merge's changes: one INSERT for the lot. */
+  async projectMany(tx: Tx, changes: ImmunizationChange[]): Promise<void> {
+    await this.store.appendOutboxMany(tx, changes.map(outboxRow).filter((r) => r !== null));
+  }
+}
+
+function outboxRow(change: ImmunizationChange) {
+  if (change.nhsNumber === null) return null;
+  // A deleted record that stays deleted (moved by a patient merge): subscribers already heard of the delete.
+  if (change.operation === 'DELETE' && change.previous?.deleted) return null;
+  return {
+    id: change.id,
+    version: change.version,
+    operation: change.operation,
+    supplier: change.supplier,
+    vaccineType: change.vaccineType,
+    nhsNumber: change.nhsNumber,
+    sourceOrganisation: sourceOrganisationOf(change.resource),
+    subjectAge: subjectAgeOf(change.resource, change.recordedAt),
+    recordedAt: change.recordedAt,
+  };
 }

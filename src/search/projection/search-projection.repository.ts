@@ -91,6 +91,16 @@ const UPSERT_SQL = `INSERT INTO search_immunization
 
 const DELETE_SQL = `DELETE FROM search_immunization WHERE id = $1`;
 
+const UPSERT_MANY_SQL = `INSERT INTO search_immunization
+    (id, nhs_number, vaccine_type, occurrence, occurrence_date, identifier_system, identifier_value, version, resource)
+  SELECT (v.j->>'id')::uuid, v.j->>'nhs', v.j->>'type', (v.j->>'occurrence')::timestamptz, (v.j->>'date')::date,
+         v.j->>'system', v.j->>'value', (v.j->>'version')::int, v.j->'resource'
+    FROM json_array_elements($1::json) AS v(j)
+  ON CONFLICT (id) DO UPDATE SET
+    nhs_number = EXCLUDED.nhs_number, vaccine_type = EXCLUDED.vaccine_type, occurrence = EXCLUDED.occurrence,
+    occurrence_date = EXCLUDED.occurrence_date, identifier_system = EXCLUDED.identifier_system,
+    identifier_value = EXCLUDED.identifier_value, version = EXCLUDED.version, resource = EXCLUDED.resource`;
+
 function toRow(r: Row): SearchRow {
   return {
     id: r.id!,
@@ -131,6 +141,27 @@ export class SearchProjectionRepository extends SearchReads {
     const { text, params } = SearchProjectionRepository.identifierStatement(system, value);
     const { rows } = await this.db.query<Row>(text, params);
     return rows.length ? toRow(rows[0]) : null;
+  }
+
+  /** Many changes of one transaction (each record at most once): one upsert and one delete statement at most. */
+  async applyMany(tx: Tx, changes: ImmunizationChange[]): Promise<void> {
+    const gone = changes.filter((c) => c.operation === 'DELETE').map((c) => c.id);
+    const live = changes.filter((c) => c.operation !== 'DELETE');
+    if (gone.length > 0) await tx.query(`DELETE FROM search_immunization WHERE id = ANY ($1::uuid[])`, [gone]);
+    if (live.length === 0) return;
+    // One JSON document, not parallel arrays: the resources travel once, unescaped.
+    const batch = live.map((c) => ({
+      id: c.id,
+      nhs: c.nhsNumber,
+      type: c.vaccineType,
+      occurrence: occurrenceInstant(c.occurrence),
+      date: occurrenceDate(c.occurrence),
+      system: c.identifier.system,
+      value: c.identifier.value,
+      version: c.version,
+      resource: c.resource,
+    }));
+    await tx.query(UPSERT_MANY_SQL, [JSON.stringify(batch)]);
   }
 
   /** Exactly one statement per change (the write path's budget): an upsert, or a delete. */

@@ -22,7 +22,13 @@ export class SearchProjector implements ImmunizationChangeProjector, OnModuleIni
     this.projectors.register(this);
   }
 
-  project(tx: Tx, change: ImmunizationChange): Promise<void> {
+  async project(tx: Tx, change: ImmunizationChange): Promise<void> {
+    // A deleted record that stays deleted (moved by a patient merge) has no row: nothing to do.
+    if (change.operation === 'DELETE' && change.previous?.deleted) return;
     return this.repo.apply(tx, change);
+  }
+
+  projectMany(tx: Tx, changes: ImmunizationChange[]): Promise<void> {
+    return this.repo.applyMany(tx, changes.filter((c) => !(c.operation === 'DELETE' && c.previous?.deleted)));
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { isUniqueViolation } from '../../../database/database';
 import { Errors } from '../../../fhir/operation-outcome';
 import { ImmunizationRecord, StoredImmunization } from '../../domain/immunization-record';
@@ -7,6 +7,7 @@ import { incomingFacts } from '../../domain/incoming-facts';
 import { representation } from '../../domain/representation';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
 import { ImmunizationWriter } from '../immunization-writer';
+import { assertCurrentNhsNumber } from '../assert-current-nhs-number';
 import { assertValidImmunization } from '../validate-body';
 import type { WriteResult } from '../write-result';
 import { CreateImmunization } from './create-immunization.command';
@@ -18,11 +19,13 @@ export class CreateImmunizationHandler implements ICommandHandler<CreateImmuniza
   constructor(
     private readonly writer: ImmunizationWriter,
     private readonly repo: ImmunizationRepository,
+    private readonly queries: QueryBus,
   ) {}
 
   async execute(cmd: CreateImmunization): Promise<WriteResult> {
     assertValidImmunization(cmd.body, { mode: 'create' });
     const facts = incomingFacts(cmd.body);
+    await assertCurrentNhsNumber(this.queries, facts.nhsNumber);
     const supplier = cmd.principal.supplier.name;
     const retryKey = cmd.requestId ? { supplier, requestId: cmd.requestId, ttlHours: this.writer.config.idempotencyTtlHours } : null;
     try {

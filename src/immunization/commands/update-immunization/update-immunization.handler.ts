@@ -1,9 +1,10 @@
-import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { ImmunizationRecord } from '../../domain/immunization-record';
 import { incomingFacts } from '../../domain/incoming-facts';
 import { representation } from '../../domain/representation';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
 import { ImmunizationWriter } from '../immunization-writer';
+import { assertCurrentNhsNumber } from '../assert-current-nhs-number';
 import { assertValidImmunization } from '../validate-body';
 import type { WriteResult } from '../write-result';
 import { UpdateImmunization } from './update-immunization.command';
@@ -13,12 +14,14 @@ export class UpdateImmunizationHandler implements ICommandHandler<UpdateImmuniza
   constructor(
     private readonly writer: ImmunizationWriter,
     private readonly repo: ImmunizationRepository,
+    private readonly queries: QueryBus,
   ) {}
 
   async execute(cmd: UpdateImmunization): Promise<WriteResult> {
     // validation-rules §7 step 3 (steps 1–2, path id and version header, are HTTP's: the controller).
     assertValidImmunization(cmd.body, { mode: 'update', pathId: cmd.id });
     const facts = incomingFacts(cmd.body);
+    await assertCurrentNhsNumber(this.queries, facts.nhsNumber);
     return this.writer.transact(async (tx) => {
       const stored = await this.repo.findById(tx, cmd.id);
       // Steps 4–7: exists, permissions, identifier kept, version (unless reinstating).

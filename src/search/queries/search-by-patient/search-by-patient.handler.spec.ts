@@ -48,7 +48,7 @@ describe('SearchByPatientHandler', () => {
     record('m1', 'MMR', '2024-04-01'),
     record('x1', 'FLU', '2024-05-01', '9434765919'),
   ]);
-  const handler = new SearchByPatientHandler(reads);
+  const handler = new SearchByPatientHandler(reads, { execute: async () => 'current' } as never);
   const run = (c: PatientSearch, p: Principal) => handler.execute(new SearchImmunizationsByPatient(c, p));
 
   it("returns the patient's rows of the requested types, newest first, and what it applied", async () => {

@@ -1,6 +1,7 @@
-import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { IQueryHandler, QueryBus, QueryHandler } from '@nestjs/cqrs';
 import { Errors, issue } from '../../../fhir/operation-outcome';
-import { SearchReads } from '../../projection/search-projection.repository';
+import { GetNhsNumberStatus } from '../../../patient/public';
+import { PatientPage, SearchReads } from '../../projection/search-projection.repository';
 import { requestedTypes } from '../../search-parameters';
 import { SearchImmunizationsByPatient, SearchPage } from './search-by-patient.query';
 
@@ -10,7 +11,10 @@ import { SearchImmunizationsByPatient, SearchPage } from './search-by-patient.qu
  */
 @QueryHandler(SearchImmunizationsByPatient)
 export class SearchByPatientHandler implements IQueryHandler<SearchImmunizationsByPatient, SearchPage> {
-  constructor(private readonly reads: SearchReads) {}
+  constructor(
+    private readonly reads: SearchReads,
+    private readonly queries: QueryBus,
+  ) {}
 
   async execute({ criteria: c, principal }: SearchImmunizationsByPatient): Promise<SearchPage> {
     const requested = requestedTypes(c);
@@ -26,7 +30,15 @@ export class SearchByPatientHandler implements IQueryHandler<SearchImmunizations
       );
     }
 
-    const page = await this.reads.patientPage({
+    // A superseded number has no records any more (they moved with the merge): say so, without
+    // naming the new number. An invalidated number keeps its records, so it is searched as usual.
+    const superseded = (await this.queries.execute(new GetNhsNumberStatus(c.nhsNumber))) === 'superseded';
+    if (superseded) {
+      warnings.push(
+        issue('information', 'informational', 'INFORMATIONAL', `The NHS number ${c.nhsNumber} has been superseded (the patient's records were merged on PDS): search with the patient's current NHS number.`),
+      );
+    }
+    const page: PatientPage = superseded ? { total: 0, rows: [] } : await this.reads.patientPage({
       nhsNumber: c.nhsNumber,
       types: permitted,
       dateFrom: c.dateFrom,
