@@ -7,7 +7,7 @@ export const MAX_JSON_DEPTH = 64;
 
 /**
  * What the body reader found. Parse failures are kept, not thrown, so that authentication still
- * answers first (contract §4: 401 before anything else); the controller's body decorators raise them.
+ * answers first (docs/api.md §4: 401 before anything else); the controller's body decorators raise them.
  */
 export type ParsedBody =
   | { kind: 'none' }

@@ -29,7 +29,7 @@ const isContainedReference = (performer: unknown) => {
 };
 
 /**
- * The Immunization as search shows it (contract §5): `contained` removed, `patient` pointing at the
+ * The Immunization as search shows it (docs/api.md §5): `contained` removed, `patient` pointing at the
  * Patient entry of the Bundle, and performers that pointed into `contained` dropped (their target is
  * gone, as on the national service). Every other element keeps its place and value.
  */
@@ -77,7 +77,7 @@ function patientResource(row: SearchRow, uuid: string): Json {
   return { resourceType: 'Patient', id: row.nhsNumber, identifier };
 }
 
-/** A `searchset` Bundle as contract §5 describes it. */
+/** A `searchset` Bundle as docs/api.md §5 describes it. */
 export function searchsetBundle(input: SearchsetInput): Json {
   const uuid = input.uuid ?? randomUUID;
   const matches: Entry[] = [];

@@ -123,7 +123,7 @@ const warning = (code: 'invalid', diagnostics: string) => issue('warning', code,
 /**
  * Turns the parameters of a search (GET query or POST form, in the order sent) into a request, or
  * throws one 400 INVALID naming every parameter that is wrong. No permission is looked at here:
- * invalid input gets its 400 whoever sends it (contract §4).
+ * invalid input gets its 400 whoever sends it (docs/api.md §4).
  */
 export function parseSearchParameters(pairs: Iterable<[string, string]>, maxCount: number): SearchRequest {
   const given = new Map<string, string>();

@@ -28,7 +28,7 @@ const SEARCH_PARAMS: SearchParamDescription[] = [
 ];
 
 /**
- * FHIR search on Immunization (contract §5): GET with a query string, or POST _search with a form
+ * FHIR search on Immunization (docs/api.md §5): GET with a query string, or POST _search with a form
  * body (plus any query string). Both parse the same parameters and go through the QueryBus.
  */
 @ApiTags('Immunization')

@@ -16,7 +16,7 @@ interface Made {
   identifier: { system: string; value: string };
 }
 
-/** Result order of contract §5: occurrence instant newest first, then id. */
+/** Result order of docs/api.md §5: occurrence instant newest first, then id. */
 const byResultOrder = (a: Made, b: Made) => Date.parse(b.occurrence) - Date.parse(a.occurrence) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const ids = (made: Made[]) => [...made].sort(byResultOrder).map((m) => m.id);
 
@@ -104,7 +104,7 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
   const p1Of = (...types: string[]) => p1Records.filter((r) => types.includes(r.type));
 
   describe('patient search', () => {
-    it("returns the patient's live records of the type, newest first then id, as contract §5 shapes them", async () => {
+    it("returns the patient's live records of the type, newest first then id, as docs/api.md §5 shapes them", async () => {
       const body = await ok([patient(p1), ['-immunization.target', 'FLU']]);
       expect(body.resourceType).toBe('Bundle');
       expect(body.type).toBe('searchset');
@@ -364,7 +364,7 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
     });
   });
 
-  describe('permissions (contract §4)', () => {
+  describe('permissions (docs/api.md §4)', () => {
     it('searches only the permitted types and warns (unauthorized) about the rest', async () => {
       const body = await ok([patient(p1), ['-immunization.target', 'FLU,COVID']], 'FLU_SEARCH');
       expect(matchIds(body)).toEqual(ids(p1Of('FLU')));
