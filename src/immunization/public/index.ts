@@ -2,3 +2,5 @@
 export * from './immunization-change';
 export * from './immunization-changed.event';
 export * from './change-projectors';
+// The shape the validator accepts, for the OpenAPI document.
+export { buildImmunizationSchema } from '../validation/fhir-schema';
