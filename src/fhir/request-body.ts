@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import getRawBody from 'raw-body';
 import { Errors, FhirError } from './operation-outcome';
+import { markDecimalIntegers } from './integer-tokens';
 import { isFormMediaType, isJsonMediaType, mediaType } from './media-types';
 
 export const MAX_JSON_DEPTH = 64;
@@ -47,7 +48,9 @@ export function parseBody(buf: Buffer, contentType: string | undefined): ParsedB
       return { kind: 'error', error: Errors.invalid(`The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`) };
     }
     try {
-      return { kind: 'json', value: JSON.parse(text) };
+      const value: unknown = JSON.parse(text);
+      markDecimalIntegers(text, value);
+      return { kind: 'json', value };
     } catch (e) {
       const where = e instanceof SyntaxError ? `: ${e.message}` : '';
       return { kind: 'error', error: Errors.invalid(`The body is not valid JSON${where}.`) };

@@ -249,10 +249,66 @@ const TOKEN_RESPONSE: Schema = {
   },
 };
 
+/**
+ * An extension as documented: the value types this API's extensions use. (The validator takes every
+ * FHIR value[x]; listing all fifty drags the whole FHIR datatype graph into Swagger UI, which then
+ * spends minutes expanding it.)
+ */
+const EXTENSION: Schema = {
+  type: 'object',
+  required: ['url'],
+  properties: {
+    url: { type: 'string', format: 'uri' },
+    valueCodeableConcept: ref('CodeableConcept'),
+    valueCoding: ref('Coding'),
+    valueString: { type: 'string' },
+    valueBoolean: { type: 'boolean' },
+    valueInteger: { type: 'integer' },
+    valueDateTime: { type: 'string' },
+    valueReference: ref('Reference'),
+    valueIdentifier: ref('Identifier'),
+  },
+};
+
+/**
+ * The documentation copy of the validator's schema: no primitive-extension (`_x`) and nested
+ * `extension`/`modifierExtension` elements on datatypes (FHIR allows them, nobody sends them here),
+ * and only the definitions still reachable from the resources.
+ */
+function prune(defs: Record<string, Schema>): Record<string, Schema> {
+  for (const [name, def] of Object.entries(defs)) {
+    const props = def.properties as Schema | undefined;
+    if (!props) continue;
+    for (const key of Object.keys(props)) {
+      if (key.startsWith('_') || key === 'modifierExtension' || (key === 'extension' && name !== 'Immunization')) delete props[key];
+    }
+  }
+  defs.Extension = EXTENSION;
+  const keep = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string') {
+        const target = v.slice(v.lastIndexOf('/') + 1);
+        if (!keep.has(target)) {
+          keep.add(target);
+          visit(defs[target]);
+        }
+      } else visit(v);
+    }
+  };
+  for (const root of ['Immunization', 'Patient', 'Practitioner', 'Identifier', 'Coding']) {
+    keep.add(root);
+    visit(defs[root]);
+  }
+  return Object.fromEntries(Object.entries(defs).filter(([name]) => keep.has(name)));
+}
+
 /** components.schemas: the Immunization the validator accepts, and every other resource the API exchanges. */
 export function fhirComponentSchemas(): Record<string, unknown> {
   const { schema } = buildImmunizationSchema();
-  const defs = toOpenApi((schema as { definitions: Schema }).definitions) as Record<string, Schema>;
+  const defs = prune(toOpenApi((schema as { definitions: Schema }).definitions) as Record<string, Schema>);
   defs.Immunization = {
     ...defs.Immunization,
     description: 'A FHIR R4 Immunization as this service accepts it (docs/validation-rules.md). Unknown and not-allowed elements are refused.',

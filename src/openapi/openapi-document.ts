@@ -115,7 +115,12 @@ const DEFAULT_ERRORS = [400, 401, 403, 404, 406, 409, 413, 415, 429, 500];
 
 const VACCINE_TYPES = Object.keys(JSON.parse(readFileSync(join(PROJECT_ROOT, 'config', 'vaccine-types.json'), 'utf8')) as object);
 
-/** Types, enums, patterns and examples of parameters, by name and location. */
+/**
+ * Types, enums, patterns and examples of parameters, by name and location. Swagger UI pre-fills
+ * "Try it out" with an example, so only parameters that combine with each other get one: an example
+ * X-Request-ID would turn every create into a retry of the first, an example identifier or
+ * target-disease would make every patient search a 400.
+ */
 function parameterSchema(name: string, location: string, maxCount: number): Json | undefined {
   if (location === 'path' && (name === 'id' || name === 'vid')) {
     return name === 'id'
@@ -125,24 +130,26 @@ function parameterSchema(name: string, location: string, maxCount: number): Json
   const byName: Record<string, Json> = {
     'patient.identifier': { type: 'string', pattern: '^https://fhir\\.nhs\\.uk/Id/nhs-number\\|[0-9]{10}$', example: 'https://fhir.nhs.uk/Id/nhs-number|9449310475' },
     '-immunization.target': { type: 'string', enum: VACCINE_TYPES, example: 'COVID' },
-    'target-disease': { type: 'string', example: 'http://snomed.info/sct|840539006' },
+    'target-disease': { type: 'string', pattern: '^http://snomed\\.info/sct\\|[0-9]{6,18}(,http://snomed\\.info/sct\\|[0-9]{6,18})*$' },
     '-date.from': { type: 'string', format: 'date', example: '2020-01-01' },
     '-date.to': { type: 'string', format: 'date', example: '2030-12-31' },
-    identifier: { type: 'string', example: 'https://supplierABC/identifiers/vacc|a7437179-e86e-4855-b68e-24b5jhg3g' },
+    identifier: { type: 'string', pattern: '^[^|]+\\|.+$' },
     _elements: { type: 'string', enum: ['id', 'meta', 'id,meta'] },
     _include: { type: 'string', enum: ['Immunization:patient'] },
     _count: { type: 'integer', minimum: 0, maximum: maxCount },
     _since: { type: 'string', format: 'date-time', example: '2026-01-01T00:00:00Z' },
-    'X-Request-ID': { type: 'string', pattern: UUID_PATTERN, example: '60E0B220-8136-4CA5-AE46-1D97EF59D068' },
-    'X-Correlation-ID': { type: 'string', pattern: UUID_PATTERN, example: '60E0B220-8136-4CA5-AE46-1D97EF59D068' },
+    'X-Request-ID': { type: 'string', pattern: UUID_PATTERN },
+    'X-Correlation-ID': { type: 'string', pattern: UUID_PATTERN },
     'E-Tag': { type: 'integer', minimum: 1, example: 1 },
-    'If-Match': { type: 'string', pattern: '^(W/)?"?[1-9][0-9]*"?$', example: 'W/"1"' },
+    'If-Match': { type: 'string', pattern: '^(W/)?"?[1-9][0-9]*"?$' },
     Prefer: { type: 'string', enum: ['return=minimal', 'return=representation', 'return=OperationOutcome'] },
   };
   return byName[name];
 }
 
 const HEADER_TEXT: Record<string, string> = {
+  'target-disease': 'e.g. `http://snomed.info/sct|840539006`. ',
+  identifier: 'e.g. `https://supplierABC/identifiers/vacc|a7437179-e86e-4855-b68e-24b5jhg3g`. ',
   'X-Request-ID':
     'A UUID for this request: logged, mirrored back, and on create a retry with the same value within 24 h returns the first answer instead of writing twice.',
   'X-Correlation-ID': 'An id that follows a transaction across systems; mirrored back.',
@@ -231,7 +238,9 @@ export function completeOpenApiDocument(doc: OpenAPIObject, options: OpenApiOpti
       for (const p of op.parameters as Json[]) {
         const schema = parameterSchema(p.name, p.in, options.searchMaxCount);
         if (schema) p.schema = schema;
-        if (!p.description && HEADER_TEXT[p.name]) p.description = HEADER_TEXT[p.name];
+        const text = HEADER_TEXT[p.name];
+        if (text && p.in === 'query') p.description = `${text}${p.description ?? ''}`;
+        else if (text && p.in === 'header' && !p.description) p.description = text;
         if (p.name === 'Prefer' && !p.description) p.description = 'What a create or update answers with.';
       }
       // Request body: FHIR JSON, with the schema of the resource.

@@ -15,6 +15,11 @@ export interface SearchsetInput {
   warnings: OutcomeIssue[];
   /** `_elements` of an identifier search: each entry keeps only these. */
   elements: Element[] | null;
+  /**
+   * Whether Patient include entries are added (patient search). An identifier search Bundle holds
+   * Immunization entries only, as the NHS search response schema allows (docs/api.md §5).
+   */
+  patientEntries?: boolean;
   uuid?: () => string;
 }
 
@@ -101,7 +106,8 @@ export function searchsetBundle(input: SearchsetInput): Json {
       search: { mode: 'match' },
     });
   }
-  const entry: Entry[] = [...matches, ...[...patients.values()].map((p) => p.entry)];
+  const includes = input.patientEntries === false ? [] : [...patients.values()].map((p) => p.entry);
+  const entry: Entry[] = [...matches, ...includes];
   if (input.warnings.length > 0) {
     const outcome = operationOutcome(input.warnings);
     entry.push({ fullUrl: `urn:uuid:${outcome.id}`, resource: outcome as unknown as Json, search: { mode: 'outcome' } });

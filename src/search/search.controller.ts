@@ -87,6 +87,7 @@ export class SearchController {
         links,
         warnings: page.warnings,
         elements: request.kind === 'identifier' ? request.elements : null,
+        patientEntries: request.kind !== 'identifier',
       }),
     );
   }
