@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, PROJECT_ROOT } from './app-config';
 
@@ -119,8 +119,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig(asEnv)).not.toThrow();
   });
 
-  it('documents every setting of config/defaults.json in the README configuration table', () => {
-    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  it('documents every setting of config/defaults.json in a configuration table of the README or docs/', () => {
+    const docs = existsSync(join(PROJECT_ROOT, 'docs'))
+      ? readdirSync(join(PROJECT_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => readFileSync(join(PROJECT_ROOT, 'docs', f), 'utf8'))
+      : [];
+    const readme = [readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8'), ...docs].join('\n');
     const undocumented = settings.filter((k) => !new RegExp(`^\\|\\s*\`${k}\`\\s*\\|`, 'm').test(readme));
     expect(undocumented).toEqual([]);
   });

@@ -6,8 +6,19 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /** The elements the national create example requires (the NHS OpenAPI document's request schema). */
 const IMMUNIZATION_REQUIRED = [
-  'resourceType', 'contained', 'extension', 'identifier', 'status', 'vaccineCode', 'patient',
-  'occurrenceDateTime', 'recorded', 'primarySource', 'location', 'performer', 'protocolApplied',
+  'resourceType',
+  'contained',
+  'extension',
+  'identifier',
+  'status',
+  'vaccineCode',
+  'patient',
+  'occurrenceDateTime',
+  'recorded',
+  'primarySource',
+  'location',
+  'performer',
+  'protocolApplied',
 ];
 
 /**
@@ -59,7 +70,23 @@ const OPERATION_OUTCOME: Schema = {
           severity: { type: 'string', enum: ['fatal', 'error', 'warning', 'information'] },
           code: {
             type: 'string',
-            enum: ['invalid', 'invariant', 'login', 'forbidden', 'not-found', 'not-supported', 'conflict', 'too-long', 'duplicate', 'throttled', 'exception', 'transient', 'unauthorized', 'informational', 'processing'],
+            enum: [
+              'invalid',
+              'invariant',
+              'login',
+              'forbidden',
+              'not-found',
+              'not-supported',
+              'conflict',
+              'too-long',
+              'duplicate',
+              'throttled',
+              'exception',
+              'transient',
+              'unauthorized',
+              'informational',
+              'processing',
+            ],
           },
           details: {
             type: 'object',
@@ -72,7 +99,21 @@ const OPERATION_OUTCOME: Schema = {
                     system: { type: 'string', enum: ['https://fhir.nhs.uk/Codesystem/http-error-codes'] },
                     code: {
                       type: 'string',
-                      enum: ['INVALID', 'INVARIANT', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT-FOUND', 'NOT-SUPPORTED', 'CONFLICT', 'PRECONDITION-FAILED', 'TOO-LARGE', 'DUPLICATE', 'TOO-MANY-REQUESTS', 'EXCEPTION', 'SERVICE-UNAVAILABLE'],
+                      enum: [
+                        'INVALID',
+                        'INVARIANT',
+                        'UNAUTHORIZED',
+                        'FORBIDDEN',
+                        'NOT-FOUND',
+                        'NOT-SUPPORTED',
+                        'CONFLICT',
+                        'PRECONDITION-FAILED',
+                        'TOO-LARGE',
+                        'DUPLICATE',
+                        'TOO-MANY-REQUESTS',
+                        'EXCEPTION',
+                        'SERVICE-UNAVAILABLE',
+                      ],
                     },
                   },
                 },
@@ -114,7 +155,10 @@ function bundle(type: 'searchset' | 'history', description: string): Schema {
       total: { type: 'integer', minimum: 0 },
       link: {
         type: 'array',
-        items: { type: 'object', properties: { relation: { type: 'string', enum: ['self', 'next'] }, url: { type: 'string', format: 'uri' } } },
+        items: {
+          type: 'object',
+          properties: { relation: { type: 'string', enum: ['self', 'next'] }, url: { type: 'string', format: 'uri' } },
+        },
       },
       entry: {
         type: 'array',
@@ -122,14 +166,23 @@ function bundle(type: 'searchset' | 'history', description: string): Schema {
           type: 'object',
           properties: {
             fullUrl: { type: 'string' },
-            resource: { oneOf: type === 'searchset' ? [ref('Immunization'), ref('Patient'), ref('OperationOutcome')] : [ref('Immunization')] },
+            resource: {
+              oneOf: type === 'searchset' ? [ref('Immunization'), ref('Patient'), ref('OperationOutcome')] : [ref('Immunization')],
+            },
             ...(type === 'searchset'
               ? { search: { type: 'object', properties: { mode: { type: 'string', enum: ['match', 'include', 'outcome'] } } } }
               : {
-                  request: { type: 'object', properties: { method: { type: 'string', enum: ['POST', 'PUT', 'DELETE'] }, url: { type: 'string' } } },
+                  request: {
+                    type: 'object',
+                    properties: { method: { type: 'string', enum: ['POST', 'PUT', 'DELETE'] }, url: { type: 'string' } },
+                  },
                   response: {
                     type: 'object',
-                    properties: { status: { type: 'string' }, etag: { type: 'string' }, lastModified: { type: 'string', format: 'date-time' } },
+                    properties: {
+                      status: { type: 'string' },
+                      etag: { type: 'string' },
+                      lastModified: { type: 'string', format: 'date-time' },
+                    },
                   },
                 }),
           },
@@ -166,7 +219,10 @@ const CAPABILITY_STATEMENT: Schema = {
                 interaction: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' } } } },
                 searchParam: {
                   type: 'array',
-                  items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' }, documentation: { type: 'string' } } },
+                  items: {
+                    type: 'object',
+                    properties: { name: { type: 'string' }, type: { type: 'string' }, documentation: { type: 'string' } },
+                  },
                 },
               },
             },
@@ -189,7 +245,8 @@ const SUBSCRIPTION: Schema = {
     reason: { type: 'string' },
     criteria: {
       type: 'string',
-      description: 'eventType=imms-vaccination-record-change-1 plus optional & filters: immunisationtype, action, sourceorganisation, sourceapplication, subjectage(.lt/.gt).',
+      description:
+        'eventType=imms-vaccination-record-change-1 plus optional & filters: immunisationtype, action, sourceorganisation, sourceapplication, subjectage(.lt/.gt).',
       example: 'eventType=imms-vaccination-record-change-1&immunisationtype=FLU&action=create',
     },
     error: { type: 'string', description: 'Why deliveries stopped (status error).' },
@@ -199,7 +256,11 @@ const SUBSCRIPTION: Schema = {
       required: ['type'],
       properties: {
         type: { type: 'string', enum: ['rest-hook', 'message'] },
-        endpoint: { type: 'string', description: 'http(s) URL (rest-hook) or nats:<subject> (message).', example: 'https://hooks.example.org/imms' },
+        endpoint: {
+          type: 'string',
+          description: 'http(s) URL (rest-hook) or nats:<subject> (message).',
+          example: 'https://hooks.example.org/imms',
+        },
         payload: { type: 'string', enum: ['application/fhir+json', 'application/cloudevents+json'] },
         header: { type: 'array', items: { type: 'string', example: 'Authorization: Bearer abc' } },
       },
@@ -311,14 +372,18 @@ export function fhirComponentSchemas(): Record<string, unknown> {
   const defs = prune(toOpenApi((schema as { definitions: Schema }).definitions) as Record<string, Schema>);
   defs.Immunization = {
     ...defs.Immunization,
-    description: 'A FHIR R4 Immunization as this service accepts it (docs/validation-rules.md). Unknown and not-allowed elements are refused.',
+    description:
+      'A FHIR R4 Immunization as this service accepts it (docs/validation-rules.md). Unknown and not-allowed elements are refused.',
     required: IMMUNIZATION_REQUIRED,
   };
   defs.Immunization.properties = { ...(defs.Immunization.properties as Schema), meta: META };
   return {
     ...defs,
     OperationOutcome: OPERATION_OUTCOME,
-    BundleSearchset: bundle('searchset', 'Search result: matches newest first, the Patient as an include entry, warnings as an outcome entry.'),
+    BundleSearchset: bundle(
+      'searchset',
+      'Search result: matches newest first, the Patient as an include entry, warnings as an outcome entry.',
+    ),
     BundleHistory: bundle('history', 'History of one record (newest first) or the change feed (oldest first).'),
     CapabilityStatement: CAPABILITY_STATEMENT,
     Subscription: SUBSCRIPTION,

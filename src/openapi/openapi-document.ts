@@ -62,32 +62,62 @@ const ROUTES: Record<string, RouteDoc> = {
     errors: [400, 401, 403, 406, 413, 415, 422, 429, 500, 503],
     request: 'Immunization',
     example: true,
-    success: { status: '201', schema: 'Immunization', headers: ['Location', 'ETag', 'E-Tag', 'Last-Modified'], note: 'Body only with `Prefer: return=representation`.' },
+    success: {
+      status: '201',
+      schema: 'Immunization',
+      headers: ['Location', 'ETag', 'E-Tag', 'Last-Modified'],
+      note: 'Body only with `Prefer: return=representation`.',
+    },
     description:
       'The request example is the NHS create example. In Swagger UI, "Try it out" sends it with a fresh `identifier[0].value` each time ' +
       '(the identifier must be unique among live records, or the answer is 422 DUPLICATE); edit the body freely otherwise.',
   },
-  'GET /Immunization': { operationId: 'searchImmunizationGet', errors: [400, 401, 403, 406, 429, 500, 503], success: { status: '200', schema: 'BundleSearchset' } },
+  'GET /Immunization': {
+    operationId: 'searchImmunizationGet',
+    errors: [400, 401, 403, 406, 429, 500, 503],
+    success: { status: '200', schema: 'BundleSearchset' },
+  },
   'POST /Immunization/_search': {
     operationId: 'searchImmunizationPost',
     errors: [400, 401, 403, 406, 413, 415, 429, 500, 503],
     success: { status: '200', schema: 'BundleSearchset' },
   },
-  'GET /Immunization/{id}': { operationId: 'readImmunization', errors: READ_ERRORS, success: { status: '200', schema: 'Immunization', headers: ['ETag', 'E-Tag', 'Last-Modified'] } },
+  'GET /Immunization/{id}': {
+    operationId: 'readImmunization',
+    errors: READ_ERRORS,
+    success: { status: '200', schema: 'Immunization', headers: ['ETag', 'E-Tag', 'Last-Modified'] },
+  },
   'PUT /Immunization/{id}': {
     operationId: 'updateImmunization',
     errors: [400, 401, 403, 404, 406, 412, 413, 415, 429, 500, 503],
     request: 'Immunization',
-    success: { status: '200', schema: 'Immunization', headers: ['ETag', 'E-Tag', 'Last-Modified'], note: 'Body only with `Prefer: return=representation`.' },
+    success: {
+      status: '200',
+      schema: 'Immunization',
+      headers: ['ETag', 'E-Tag', 'Last-Modified'],
+      note: 'Body only with `Prefer: return=representation`.',
+    },
   },
-  'DELETE /Immunization/{id}': { operationId: 'deleteImmunization', errors: [400, 401, 403, 404, 429, 500, 503], success: { status: '204' } },
-  'GET /Immunization/{id}/_history': { operationId: 'historyImmunization', errors: READ_ERRORS, success: { status: '200', schema: 'BundleHistory' } },
+  'DELETE /Immunization/{id}': {
+    operationId: 'deleteImmunization',
+    errors: [400, 401, 403, 404, 429, 500, 503],
+    success: { status: '204' },
+  },
+  'GET /Immunization/{id}/_history': {
+    operationId: 'historyImmunization',
+    errors: READ_ERRORS,
+    success: { status: '200', schema: 'BundleHistory' },
+  },
   'GET /Immunization/{id}/_history/{vid}': {
     operationId: 'vreadImmunization',
     errors: READ_ERRORS,
     success: { status: '200', schema: 'Immunization', headers: ['ETag', 'E-Tag', 'Last-Modified'] },
   },
-  'GET /Immunization/_history': { operationId: 'changeFeedImmunization', errors: [400, 401, 406, 429, 500, 503], success: { status: '200', schema: 'BundleHistory' } },
+  'GET /Immunization/_history': {
+    operationId: 'changeFeedImmunization',
+    errors: [400, 401, 406, 429, 500, 503],
+    success: { status: '200', schema: 'BundleHistory' },
+  },
   'GET /metadata': { operationId: 'capabilities', errors: [406, 500], success: { status: '200', schema: 'CapabilityStatement' } },
   'POST /Subscription': {
     operationId: 'createSubscription',
@@ -95,16 +125,32 @@ const ROUTES: Record<string, RouteDoc> = {
     request: 'Subscription',
     success: { status: '201', schema: 'Subscription', headers: ['Location', 'ETag', 'Last-Modified'] },
   },
-  'GET /Subscription': { operationId: 'searchSubscription', errors: [401, 406, 429, 500, 503], success: { status: '200', schema: 'BundleSearchset' } },
-  'GET /Subscription/{id}': { operationId: 'readSubscription', errors: READ_ERRORS, success: { status: '200', schema: 'Subscription', headers: ['ETag', 'Last-Modified'] } },
+  'GET /Subscription': {
+    operationId: 'searchSubscription',
+    errors: [401, 406, 429, 500, 503],
+    success: { status: '200', schema: 'BundleSearchset' },
+  },
+  'GET /Subscription/{id}': {
+    operationId: 'readSubscription',
+    errors: READ_ERRORS,
+    success: { status: '200', schema: 'Subscription', headers: ['ETag', 'Last-Modified'] },
+  },
   'PUT /Subscription/{id}': {
     operationId: 'updateSubscription',
     errors: [400, 401, 403, 404, 406, 412, 413, 415, 429, 500, 503],
     request: 'Subscription',
     success: { status: '200', schema: 'Subscription', headers: ['ETag', 'Last-Modified'] },
   },
-  'DELETE /Subscription/{id}': { operationId: 'deleteSubscription', errors: [400, 401, 403, 404, 429, 500, 503], success: { status: '204' } },
-  'POST /oauth2/token': { operationId: 'token', errors: [400, 401, 413, 415, 429, 500], success: { status: '200', schema: 'TokenResponse' } },
+  'DELETE /Subscription/{id}': {
+    operationId: 'deleteSubscription',
+    errors: [400, 401, 403, 404, 429, 500, 503],
+    success: { status: '204' },
+  },
+  'POST /oauth2/token': {
+    operationId: 'token',
+    errors: [400, 401, 413, 415, 429, 500],
+    success: { status: '200', schema: 'TokenResponse' },
+  },
   'GET /.well-known/jwks.json': { operationId: 'jwks', errors: [500] },
   'GET /health/live': { operationId: 'healthLive', errors: [] },
   'GET /health/ready': { operationId: 'healthReady', errors: [] },
@@ -128,7 +174,11 @@ function parameterSchema(name: string, location: string, maxCount: number): Json
       : { type: 'integer', minimum: 1, example: 1 };
   }
   const byName: Record<string, Json> = {
-    'patient.identifier': { type: 'string', pattern: '^https://fhir\\.nhs\\.uk/Id/nhs-number\\|[0-9]{10}$', example: 'https://fhir.nhs.uk/Id/nhs-number|9449310475' },
+    'patient.identifier': {
+      type: 'string',
+      pattern: '^https://fhir\\.nhs\\.uk/Id/nhs-number\\|[0-9]{10}$',
+      example: 'https://fhir.nhs.uk/Id/nhs-number|9449310475',
+    },
     '-immunization.target': { type: 'string', enum: VACCINE_TYPES, example: 'COVID' },
     'target-disease': { type: 'string', pattern: '^http://snomed\\.info/sct\\|[0-9]{6,18}(,http://snomed\\.info/sct\\|[0-9]{6,18})*$' },
     '-date.from': { type: 'string', format: 'date', example: '2020-01-01' },
@@ -232,7 +282,8 @@ export function completeOpenApiDocument(doc: OpenAPIObject, options: OpenApiOpti
       op.parameters = op.parameters ?? [];
       if (fhir) {
         for (const name of ['X-Request-ID', 'X-Correlation-ID']) {
-          if (!op.parameters.some((p: Json) => p.name === name && p.in === 'header')) op.parameters.push({ name, in: 'header', required: false });
+          if (!op.parameters.some((p: Json) => p.name === name && p.in === 'header'))
+            op.parameters.push({ name, in: 'header', required: false });
         }
       }
       for (const p of op.parameters as Json[]) {
@@ -283,8 +334,8 @@ export function completeOpenApiDocument(doc: OpenAPIObject, options: OpenApiOpti
 export function freshIdentifierInterceptor(): (req: unknown) => unknown {
   const exampleValue = (JSON.parse(readFileSync(CREATE_EXAMPLE_FILE, 'utf8')) as Json).identifier[0].value as string;
   return new Function(
-  'req',
-  `
+    'req',
+    `
   try {
     if (req.method === 'POST' && /\\/Immunization$/.test(req.url) && typeof req.body === 'string') {
       var body = JSON.parse(req.body);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { operationOutcome, OutcomeIssue } from '../fhir/operation-outcome';
-import { containedPatient } from '../patient/contained-patient';
-import { NHS_NUMBER_SYSTEM } from '../patient/nhs-number';
+import { containedPatient } from '../patient/public';
+import { NHS_NUMBER_SYSTEM } from '../patient/public';
 import type { SearchRow } from './projection/search-projection.repository';
 import type { Element } from './search-parameters';
 

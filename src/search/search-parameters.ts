@@ -1,7 +1,7 @@
 import { FhirError, issue, OutcomeIssue } from '../fhir/operation-outcome';
-import { SNOMED_SYSTEM } from '../immunization/domain/snomed-concept-id';
-import { VaccineType } from '../immunization/domain/vaccine-type';
-import { NHS_NUMBER_SYSTEM, NhsNumber } from '../patient/nhs-number';
+import { SNOMED_SYSTEM } from '../immunization/public';
+import { VaccineType } from '../immunization/public';
+import { NHS_NUMBER_SYSTEM, NhsNumber } from '../patient/public';
 import { decodeCursor, encodeCursor, SearchCursor } from './search-cursor';
 
 /** The search parameters this service knows; anything else is ignored (and left out of the self link). */

@@ -45,10 +45,18 @@ describe('OpenAPI document (/docs-json)', () => {
   afterAll(() => t?.close());
 
   it('is a valid OpenAPI 3 document (@apidevtools/swagger-parser)', () => {
-    const run = spawnSync(process.execPath, [join(__dirname, 'support/validate-openapi.mjs')], { input: JSON.stringify(doc), encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, [join(__dirname, 'support/validate-openapi.mjs')], {
+      input: JSON.stringify(doc),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(run.stdout.trim()).toBe('valid');
     // The validator does say no: a document that breaks the OpenAPI schema is refused.
-    const broken = spawnSync(process.execPath, [join(__dirname, 'support/validate-openapi.mjs')], { input: JSON.stringify({ ...doc, paths: { '/x': { get: { responses: 'none' } } } }), encoding: 'utf8', timeout: 60_000 });
+    const broken = spawnSync(process.execPath, [join(__dirname, 'support/validate-openapi.mjs')], {
+      input: JSON.stringify({ ...doc, paths: { '/x': { get: { responses: 'none' } } } }),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(broken.stdout).toMatch(/^invalid/);
     expect(doc.openapi).toMatch(/^3\.0\./);
   });
@@ -68,7 +76,8 @@ describe('OpenAPI document (/docs-json)', () => {
           problems.push(`missing ${method.toUpperCase()} ${seedPath}`);
           continue;
         }
-        if (op.operationId !== seedOp.operationId) problems.push(`${method} ${seedPath}: operationId ${op.operationId}, seed ${seedOp.operationId}`);
+        if (op.operationId !== seedOp.operationId)
+          problems.push(`${method} ${seedPath}: operationId ${op.operationId}, seed ${seedOp.operationId}`);
         const ourParams = (op.parameters ?? []).map((p: Json) => deref(p, doc));
         for (const sp of (seedOp.parameters ?? []).map((p: Json) => deref(p, SEED))) {
           const mine = ourParams.find((p: Json) => p.name === sp.name && p.in === sp.in);
@@ -98,14 +107,26 @@ describe('OpenAPI document (/docs-json)', () => {
     for (const key of Object.keys(REQUIRED_DEVIATIONS)) {
       const [operationId, param] = key.split(' ');
       const [name, location] = param.split('/');
-      const seedOp = Object.values<Json>(SEED.paths).flatMap((i) => METHODS.map((m) => i[m]).filter(Boolean)).find((o) => o.operationId === operationId);
+      const seedOp = Object.values<Json>(SEED.paths)
+        .flatMap((i) => METHODS.map((m) => i[m]).filter(Boolean))
+        .find((o) => o.operationId === operationId);
       const sp = seedOp.parameters.map((p: Json) => deref(p, SEED)).find((p: Json) => p.name === name && p.in === location);
       expect(sp.required).toBe(true);
     }
   });
 
   it('describes FHIR resources in components.schemas and uses them', () => {
-    for (const name of ['Immunization', 'Patient', 'Practitioner', 'BundleSearchset', 'BundleHistory', 'OperationOutcome', 'CapabilityStatement', 'Subscription', 'Parameters']) {
+    for (const name of [
+      'Immunization',
+      'Patient',
+      'Practitioner',
+      'BundleSearchset',
+      'BundleHistory',
+      'OperationOutcome',
+      'CapabilityStatement',
+      'Subscription',
+      'Parameters',
+    ]) {
       expect(doc.components.schemas[name]).toBeDefined();
     }
     const create = doc.paths[`${FHIR_BASE_PATH}/Immunization`].post;
@@ -133,14 +154,17 @@ describe('OpenAPI document (/docs-json)', () => {
         const op = item[method];
         const errors = Object.keys(op.responses).filter((c) => c >= '400');
         expect({ path, method, errors: errors.length > 0 }).toEqual({ path, method, errors: true });
-        for (const code of errors) expect(op.responses[code].content['application/fhir+json'].schema).toEqual({ $ref: '#/components/schemas/OperationOutcome' });
+        for (const code of errors)
+          expect(op.responses[code].content['application/fhir+json'].schema).toEqual({ $ref: '#/components/schemas/OperationOutcome' });
         const params = op.parameters.map((p: Json) => `${p.name}/${p.in}`);
         expect(params).toEqual(expect.arrayContaining(['X-Request-ID/header', 'X-Correlation-ID/header']));
       }
     }
     const create = doc.paths[`${FHIR_BASE_PATH}/Immunization`].post.responses;
     expect(Object.keys(create)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '413', '415', '422', '429', '500']));
-    expect(Object.keys(create['201'].headers)).toEqual(expect.arrayContaining(['Location', 'ETag', 'E-Tag', 'Last-Modified', 'X-Request-ID', 'X-Correlation-ID']));
+    expect(Object.keys(create['201'].headers)).toEqual(
+      expect.arrayContaining(['Location', 'ETag', 'E-Tag', 'Last-Modified', 'X-Request-ID', 'X-Correlation-ID']),
+    );
     const update = doc.paths[`${FHIR_BASE_PATH}/Immunization/{id}`].put;
     expect(Object.keys(update.responses)).toEqual(expect.arrayContaining(['200', '404', '412']));
     expect(update.parameters.find((p: Json) => p.name === 'If-Match').schema.pattern).toBeDefined();

@@ -10,7 +10,15 @@ import { startTestApp, TestApp } from '../support/test-app';
  */
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '../../test-artifacts/swagger-ui');
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 /** The NHS number of examples/immunization-create.json. */
 const EXAMPLE_NHS_NUMBER = '9449310475';
 

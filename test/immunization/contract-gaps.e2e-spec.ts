@@ -40,7 +40,8 @@ describe('contract gaps', () => {
   });
 
   describe('doseNumberPositiveInt written as a decimal (docs/validation-rules.md §4)', () => {
-    const withDose = (token: string) => JSON.stringify(immunization()).replace(/"doseNumberPositiveInt":\s*\d+/, `"doseNumberPositiveInt": ${token}`);
+    const withDose = (token: string) =>
+      JSON.stringify(immunization()).replace(/"doseNumberPositiveInt":\s*\d+/, `"doseNumberPositiveInt": ${token}`);
 
     it.each(['1.0', '2.00', '1e0', '1E0'])('refuses %s with 400 INVARIANT naming the element', async (written) => {
       const text = withDose(written);
@@ -49,7 +50,10 @@ describe('contract gaps', () => {
       expect(res.status).toBe(400);
       expect(detailsCode(res.body)).toBe('INVARIANT');
       expect(res.body.issue).toContainEqual(
-        expect.objectContaining({ expression: ['Immunization.protocolApplied[0].doseNumberPositiveInt'], diagnostics: expect.stringMatching(/decimal/) }),
+        expect.objectContaining({
+          expression: ['Immunization.protocolApplied[0].doseNumberPositiveInt'],
+          diagnostics: expect.stringMatching(/decimal/),
+        }),
       );
     });
 

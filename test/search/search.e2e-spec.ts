@@ -36,7 +36,7 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
   let other: Made;
   let deleted: Made;
   let withoutNhs: Made;
-  let pagedRecords: Made[] = [];
+  const pagedRecords: Made[] = [];
 
   async function make(nhs: string | null, type: string, occurrence: string, identifierValue = randomUUID()): Promise<Made> {
     const body = immunization({ nhsNumber: nhs, vaccineType: type, occurrenceDateTime: occurrence, identifierValue });
