@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Immunization, Patient } from '@medplum/fhirtypes';
 import { join } from 'node:path';
 import { ServerKeys } from '../auth/server-keys';
 import { SupplierRegistry } from '../auth/supplier-registry';
@@ -20,14 +21,15 @@ const DEMO: { supplier: string; type: string; nhsNumber: string; occurrence: str
   { supplier: 'TPP', type: 'COVID', nhsNumber: '9000000009', occurrence: '2025-04-11T16:20:00+01:00' },
 ];
 
-function body(example: Record<string, any>, d: (typeof DEMO)[number], index: number, diseases: [string, string][]): Record<string, any> {
+function body(example: Immunization, d: (typeof DEMO)[number], index: number, diseases: [string, string][]): Immunization {
   const b = structuredClone(example);
   b.identifier = [
     { system: `https://${d.supplier.toLowerCase()}.example/identifiers/vacc`, value: `demo-${d.supplier.toLowerCase()}-${index + 1}` },
   ];
   b.occurrenceDateTime = d.occurrence;
   b.recorded = d.occurrence;
-  const patient = b.contained.find((r: any) => r.resourceType === 'Patient');
+  const patient = b.contained?.find((r): r is Patient => r.resourceType === 'Patient');
+  if (!patient || !b.protocolApplied?.[0]) throw new Error('examples/immunization-create.json has no contained Patient or protocolApplied');
   patient.identifier = [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: d.nhsNumber }];
   b.protocolApplied[0].targetDisease = diseases.map(([code, display]) => ({
     coding: [{ system: 'http://snomed.info/sct', code, display }],
@@ -43,7 +45,7 @@ async function main() {
     throw new ConfigError('DATA_DIR=memory:// keeps the signing key inside the server; set AUTH_SIGNING_KEY_FILE to seed from outside it');
   }
   const base = urlArg ? `${urlArg.replace(/\/$/, '')}${FHIR_BASE_PATH}` : fhirBaseUrl(config);
-  const example = JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'immunization-create.json'), 'utf8'));
+  const example = JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'immunization-create.json'), 'utf8')) as Immunization;
   const types = JSON.parse(readFileSync(join(PROJECT_ROOT, 'config', 'vaccine-types.json'), 'utf8')) as Record<
     string,
     { diseases: [string, string][] }
