@@ -86,7 +86,7 @@ describe('Swagger UI in a browser', () => {
     expect(first.status).toBe('201');
     const location = /location:\s*(\S+\/Immunization\/([0-9a-f-]{36}))/i.exec(first.body);
     expect(location).not.toBeNull();
-    await create.scrollIntoViewIfNeeded();
+    await create.locator('.live-responses-table tr.response').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, '2-create-201.png'), fullPage: false });
     const second = await execute(create);
     expect(second.status).toBe('201');
