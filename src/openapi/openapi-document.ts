@@ -239,6 +239,15 @@ const errorResponse = (status: number): Json => ({
   content: { [FHIR_JSON]: { schema: ref('OperationOutcome') } },
 });
 
+/** The create example as the server answers with it: an id and the server's meta. */
+function storedExample(example: Json): Json {
+  return {
+    ...example,
+    id: '5f0c6f2a-4b8e-4d2b-9a51-3c2d8f7e9b10',
+    meta: { versionId: '1', lastUpdated: '2026-01-15T10:00:00.000Z' },
+  };
+}
+
 export interface OpenApiOptions {
   version: string;
   searchMaxCount: number;
@@ -312,7 +321,9 @@ export function completeOpenApiDocument(doc: OpenAPIObject, options: OpenApiOpti
         const r: Json = responses[s.status] ?? { description: 'Success' };
         r.headers = { ...common, ...Object.fromEntries((s.headers ?? []).map((h) => [h, HEADERS[h]])) };
         if (s.schema) r.content = { [fhir ? FHIR_JSON : 'application/json']: { schema: ref(s.schema) } };
-        if (s.note) r.description = `${r.description} ${s.note}`;
+        // A stored record as an example, rather than one Swagger UI would make up from the patterns.
+        if (s.schema === 'Immunization') r.content[FHIR_JSON].example = storedExample(example);
+        if (s.note) r.description = `${String(r.description).replace(/\.?$/, '.')} ${s.note}`;
         responses[s.status] = r;
       } else {
         for (const r of Object.values(responses) as Json[]) if (Object.keys(common).length) r.headers = { ...common, ...(r.headers ?? {}) };
