@@ -12,6 +12,8 @@ import { bodyReader } from './fhir/request-body';
 import { requestContext } from './fhir/request-context';
 import { JsonLogger } from './logging/json-logger';
 import { MetricsService } from './metrics/metrics.service';
+import { completeOpenApiDocument, freshIdentifierInterceptor } from './openapi/openapi-document';
+import { packageVersion } from './openapi/package-version';
 
 /**
  * HTTP pipeline shared by main.ts and the e2e tests, so tests exercise exactly what runs in production:
@@ -36,18 +38,19 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
 
   const doc = new DocumentBuilder()
     .setTitle('Immunisation FHIR API')
-    .setDescription(
-      `FHIR R4 Immunization API. FHIR routes live under ${FHIR_BASE_PATH}. Get a token with ` +
-        '`npm run -s token -- --supplier <NAME>` (or POST /oauth2/token) and press Authorize.',
-    )
-    .setVersion('1.0')
+    .setDescription(`FHIR R4 Immunization API. FHIR routes live under ${FHIR_BASE_PATH}.`)
+    .setVersion(packageVersion())
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .addSecurityRequirements('bearer')
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
+  // The controllers' decorators give routes and parameters; completeOpenApiDocument adds the FHIR
+  // schemas, examples, headers and error answers (src/openapi/).
+  const document = () =>
+    completeOpenApiDocument(SwaggerModule.createDocument(app, doc), { version: packageVersion(), searchMaxCount: config.searchMaxCount });
+  SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     customSiteTitle: 'Immunisation FHIR API',
-    swaggerOptions: { persistAuthorization: true },
+    swaggerOptions: { persistAuthorization: true, requestInterceptor: freshIdentifierInterceptor(), displayOperationId: true },
   });
 }
 

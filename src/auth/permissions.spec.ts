@@ -1,6 +1,6 @@
 import { PermissionSet } from './permissions';
 
-describe('PermissionSet (contract §4 permission strings)', () => {
+describe('PermissionSet (docs/api.md §4 permission strings)', () => {
   it('grants exactly the letters given, per vaccine type, case-insensitively', () => {
     const p = new PermissionSet(['FLU.CRUDS', 'hpv.cud']);
     expect(p.allows('read', 'FLU')).toBe(true);

@@ -1,4 +1,4 @@
-/** The five operations a permission string can grant (contract §4). */
+/** The five operations a permission string can grant (docs/api.md §4). */
 export type Operation = 'create' | 'read' | 'update' | 'delete' | 'search';
 
 const LETTERS: Record<string, Operation> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };

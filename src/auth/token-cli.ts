@@ -3,8 +3,9 @@ import { ServerKeys } from './server-keys';
 import { SupplierRegistry } from './supplier-registry';
 
 /**
- * `npm run -s token -- --supplier NAME [--client CLIENT_ID]`: prints an access token for that
- * supplier, signed with the same key and lifetime the server's token endpoint uses.
+ * `npm run -s token -- --supplier NAME [--client CLIENT_ID] [--ttl SECONDS]`: prints an access token
+ * for that supplier, signed with the same key the server's token endpoint uses, with the endpoint's
+ * lifetime (ACCESS_TOKEN_TTL_SECONDS) unless --ttl asks for another (60–86400 s).
  */
 async function main() {
   const args = process.argv.slice(2);
@@ -13,8 +14,14 @@ async function main() {
     return i >= 0 ? args[i + 1] : undefined;
   };
   const supplierName = opt('supplier');
-  if (!supplierName) throw new ConfigError('usage: npm run -s token -- --supplier NAME [--client CLIENT_ID]');
-  const config = loadConfig();
+  if (!supplierName) throw new ConfigError('usage: npm run -s token -- --supplier NAME [--client CLIENT_ID] [--ttl SECONDS]');
+  let config = loadConfig();
+  const ttl = opt('ttl');
+  if (ttl !== undefined) {
+    const seconds = Number(ttl);
+    if (!/^\d+$/.test(ttl) || seconds < 60 || seconds > 86400) throw new ConfigError(`--ttl must be a whole number of seconds from 60 to 86400 (got "${ttl}")`);
+    config = { ...config, accessTokenTtlSeconds: seconds };
+  }
   if (config.dataDir === 'memory://' && !config.authSigningKeyFile) {
     throw new ConfigError('DATA_DIR=memory:// keeps the signing key in the server process only; set AUTH_SIGNING_KEY_FILE to mint tokens outside it');
   }

@@ -6,9 +6,10 @@ import { Database } from '../database/database';
 import { Errors, FhirError } from '../fhir/operation-outcome';
 import { ACCESS_TOKEN_ALG, ServerKeys } from './server-keys';
 import { SupplierRegistry } from './supplier-registry';
+import type { TokenRequestDto } from './token-request.dto';
 
 export const CLIENT_ASSERTION_ALGS = ['RS512', 'RS256', 'ES256'];
-export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export { CLIENT_ASSERTION_TYPE } from './token-request.dto';
 const MAX_ASSERTION_LIFETIME_S = 300;
 /** Longest accepted assertion `jti` (UUIDs are 36; RFC 7519 sets no limit). */
 const MAX_JTI_CHARS = 255;
@@ -37,17 +38,9 @@ export class TokenService {
   }
 
   /** The client-credentials grant with a signed JWT assertion (RFC 7523), as on the NHS API platform. */
-  async exchange(form: URLSearchParams, verified?: (clientId: string) => void): Promise<AccessTokenResponse> {
-    const field = (name: string) => {
-      const values = form.getAll(name);
-      if (values.length !== 1 || !values[0]) throw Errors.invalid(`${name} is required, once.`);
-      return values[0];
-    };
-    if (field('grant_type') !== 'client_credentials') throw Errors.invalid('grant_type must be client_credentials.');
-    if (field('client_assertion_type') !== CLIENT_ASSERTION_TYPE) {
-      throw Errors.invalid(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}.`);
-    }
-    const clientId = await this.verifyAssertion(field('client_assertion'));
+  async exchange(request: TokenRequestDto, verified?: (clientId: string) => void): Promise<AccessTokenResponse> {
+    // The form's fields were checked by TokenRequestDto (grant type, assertion type, JWT shape).
+    const clientId = await this.verifyAssertion(request.client_assertion);
     verified?.(clientId);
     return this.issue(clientId);
   }

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { FHIR_JSON_UTF8 } from './media-types';
 import { operationOutcome } from './operation-outcome';
 
-/** The version headers of contract §2: FHIR's weak ETag and the NHS's bare E-Tag, plus Last-Modified. */
+/** The version headers of docs/api.md §2: FHIR's weak ETag and the NHS's bare E-Tag, plus Last-Modified. */
 export function setVersionHeaders(res: Response, version: number, lastUpdated: Date) {
   res.setHeader('ETag', `W/"${version}"`);
   res.setHeader('E-Tag', String(version));

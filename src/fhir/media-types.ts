@@ -30,3 +30,14 @@ export function acceptsFhirJson(accept: string | undefined): boolean {
 export function formatIsJson(format: string): boolean {
   return ['json', 'application/json', 'application/fhir+json', 'application/json+fhir'].includes(format.toLowerCase());
 }
+
+/**
+ * Whether the client asked for plain `application/json` rather than FHIR JSON: `_format=application/json`,
+ * or an Accept that names application/json and no FHIR JSON type. Anything else gets application/fhir+json.
+ */
+export function wantsPlainJson(accept: string | undefined, format: string | undefined): boolean {
+  if (format) return format.trim().toLowerCase() === 'application/json';
+  if (!accept) return false;
+  const types = accept.split(',').map((part) => part.split(';')[0].trim().toLowerCase());
+  return types.includes('application/json') && !types.some((t) => t === 'application/fhir+json' || t === 'application/json+fhir');
+}

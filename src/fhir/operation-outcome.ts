@@ -77,7 +77,7 @@ export function capIssues(issues: OutcomeIssue[], total = issues.length): Outcom
   ];
 }
 
-/** The factory: one function per row of contract §3. */
+/** The factory: one function per row of docs/api.md §3. */
 export const Errors = {
   invalid: (diagnostics: string, expression?: string) =>
     new FhirError(400, [issue('error', 'invalid', 'INVALID', diagnostics, expression)]),

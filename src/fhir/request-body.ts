@@ -1,13 +1,14 @@
 import type { NextFunction, Request, Response } from 'express';
 import getRawBody from 'raw-body';
 import { Errors, FhirError } from './operation-outcome';
+import { markDecimalIntegers } from './integer-tokens';
 import { isFormMediaType, isJsonMediaType, mediaType } from './media-types';
 
 export const MAX_JSON_DEPTH = 64;
 
 /**
  * What the body reader found. Parse failures are kept, not thrown, so that authentication still
- * answers first (contract §4: 401 before anything else); the controller's body decorators raise them.
+ * answers first (docs/api.md §4: 401 before anything else); the controller's body decorators raise them.
  */
 export type ParsedBody =
   | { kind: 'none' }
@@ -81,6 +82,7 @@ export function parseBody(buf: Buffer, contentType: string | undefined): ParsedB
       const value: unknown = JSON.parse(text);
       // JSON can only carry NUL as the escape \u0000 (a raw NUL is a syntax error): walk only then.
       if (text.includes('\\u0000') && jsonHasNul(value)) return { kind: 'error', error: Errors.invalid(NUL_REFUSED) };
+      markDecimalIntegers(text, value);
       return { kind: 'json', value };
     } catch (e) {
       const where = e instanceof SyntaxError ? `: ${e.message}` : '';

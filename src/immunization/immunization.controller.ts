@@ -154,7 +154,7 @@ export class ImmunizationController {
     @Req() req: Request,
     @Res() res: Response,
   ) {
-    // validation-rules §7: 1. path id, 2. version header, then the body (in the handler).
+    // docs/validation-rules.md §7: 1. path id, 2. version header, then the body (in the handler).
     recordId(rawId);
     const precondition = parseVersionPrecondition(eTag, ifMatch);
     const r = await this.commands.execute(new UpdateImmunization(rawId, body, precondition, who, requestIdOf(req)));

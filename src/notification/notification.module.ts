@@ -26,7 +26,7 @@ function endpointPolicy(config: AppConfig): EndpointPolicy {
 }
 
 /**
- * Change notifications (contract §6): FHIR Subscriptions, the outbox written inside every
+ * Change notifications (docs/api.md §6): FHIR Subscriptions, the outbox written inside every
  * Immunization write transaction, and the relay that delivers the MNS signal to rest-hook
  * endpoints or NATS JetStream.
  */

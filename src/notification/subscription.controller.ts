@@ -38,7 +38,7 @@ const representation = (row: SubscriptionRow) =>
   subscriptionRepresentation({ id: row.id, version: row.version, updatedAt: new Date(row.updated_at), status: row.status, error: row.error, resource: row.resource });
 
 /**
- * FHIR R4 Subscriptions to the MNS vaccination-record-change signal (contract §6). A supplier sees
+ * FHIR R4 Subscriptions to the MNS vaccination-record-change signal (docs/api.md §6). A supplier sees
  * and manages only its own subscriptions: anyone else's is 404.
  */
 @ApiTags('Subscription')

@@ -1,6 +1,6 @@
 import { NHS_NUMBER_SYSTEM, NhsNumber } from './nhs-number';
 
-/** The contained Patient as this service accepts it (validation-rules §1, §3). */
+/** The contained Patient as this service accepts it (docs/validation-rules.md §1, §3). */
 export interface ContainedPatient {
   resourceType: 'Patient';
   id?: string;

@@ -1,6 +1,6 @@
 import { NHS_NUMBER_SYSTEM, NhsNumber } from './nhs-number';
 
-describe('NhsNumber (validation-rules §3: 10 digits, modulus 11)', () => {
+describe('NhsNumber (docs/validation-rules.md §3: 10 digits, modulus 11)', () => {
   it.each([
     ['9000000009', 'the API sandbox example'],
     ['9449310475', 'the OpenAPI create example'],

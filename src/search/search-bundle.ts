@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { operationOutcome, OutcomeIssue } from '../fhir/operation-outcome';
-import { containedPatient } from '../patient/contained-patient';
-import { NHS_NUMBER_SYSTEM } from '../patient/nhs-number';
+import { containedPatient } from '../patient/public';
+import { NHS_NUMBER_SYSTEM } from '../patient/public';
 import type { SearchRow } from './projection/search-projection.repository';
 import type { Element } from './search-parameters';
 
@@ -15,6 +15,11 @@ export interface SearchsetInput {
   warnings: OutcomeIssue[];
   /** `_elements` of an identifier search: each entry keeps only these. */
   elements: Element[] | null;
+  /**
+   * Whether Patient include entries are added (patient search). An identifier search Bundle holds
+   * Immunization entries only, as the NHS search response schema allows (docs/api.md §5).
+   */
+  patientEntries?: boolean;
   uuid?: () => string;
 }
 
@@ -29,7 +34,7 @@ const isContainedReference = (performer: unknown) => {
 };
 
 /**
- * The Immunization as search shows it (contract §5): `contained` removed, `patient` pointing at the
+ * The Immunization as search shows it (docs/api.md §5): `contained` removed, `patient` pointing at the
  * Patient entry of the Bundle, and performers that pointed into `contained` dropped (their target is
  * gone, as on the national service). Every other element keeps its place and value.
  */
@@ -77,7 +82,7 @@ function patientResource(row: SearchRow, uuid: string): Json {
   return { resourceType: 'Patient', id: row.nhsNumber, identifier };
 }
 
-/** A `searchset` Bundle as contract §5 describes it. */
+/** A `searchset` Bundle as docs/api.md §5 describes it. */
 export function searchsetBundle(input: SearchsetInput): Json {
   const uuid = input.uuid ?? randomUUID;
   const matches: Entry[] = [];
@@ -101,7 +106,8 @@ export function searchsetBundle(input: SearchsetInput): Json {
       search: { mode: 'match' },
     });
   }
-  const entry: Entry[] = [...matches, ...[...patients.values()].map((p) => p.entry)];
+  const includes = input.patientEntries === false ? [] : [...patients.values()].map((p) => p.entry);
+  const entry: Entry[] = [...matches, ...includes];
   if (input.warnings.length > 0) {
     const outcome = operationOutcome(input.warnings);
     entry.push({ fullUrl: `urn:uuid:${outcome.id}`, resource: outcome as unknown as Json, search: { mode: 'outcome' } });

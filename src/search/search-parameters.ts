@@ -1,7 +1,7 @@
 import { FhirError, issue, OutcomeIssue } from '../fhir/operation-outcome';
-import { SNOMED_SYSTEM } from '../immunization/domain/snomed-concept-id';
-import { VaccineType } from '../immunization/domain/vaccine-type';
-import { NHS_NUMBER_SYSTEM, NhsNumber } from '../patient/nhs-number';
+import { SNOMED_SYSTEM } from '../immunization/public';
+import { VaccineType } from '../immunization/public';
+import { NHS_NUMBER_SYSTEM, NhsNumber } from '../patient/public';
 import { decodeCursor, encodeCursor, SearchCursor } from './search-cursor';
 
 /** The search parameters this service knows; anything else is ignored (and left out of the self link). */
@@ -123,7 +123,7 @@ const warning = (code: 'invalid', diagnostics: string) => issue('warning', code,
 /**
  * Turns the parameters of a search (GET query or POST form, in the order sent) into a request, or
  * throws one 400 INVALID naming every parameter that is wrong. No permission is looked at here:
- * invalid input gets its 400 whoever sends it (contract §4).
+ * invalid input gets its 400 whoever sends it (docs/api.md §4).
  */
 export function parseSearchParameters(pairs: Iterable<[string, string]>, maxCount: number): SearchRequest {
   const given = new Map<string, string>();

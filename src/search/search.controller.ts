@@ -7,7 +7,7 @@ import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../config/ap
 import { FhirInteraction, FhirSearchParams, SearchParamDescription } from '../fhir/capability/fhir-interaction.decorator';
 import { FormBody } from '../fhir/fhir-body.decorator';
 import { sendResource } from '../fhir/fhir-response';
-import { NHS_NUMBER_SYSTEM } from '../patient/nhs-number';
+import { NHS_NUMBER_SYSTEM } from '../patient/public';
 import { SearchImmunizationByIdentifier } from './queries/search-by-identifier/search-by-identifier.query';
 import { SearchImmunizationsByPatient, SearchPage } from './queries/search-by-patient/search-by-patient.query';
 import { searchsetBundle } from './search-bundle';
@@ -28,7 +28,7 @@ const SEARCH_PARAMS: SearchParamDescription[] = [
 ];
 
 /**
- * FHIR search on Immunization (contract §5): GET with a query string, or POST _search with a form
+ * FHIR search on Immunization (docs/api.md §5): GET with a query string, or POST _search with a form
  * body (plus any query string). Both parse the same parameters and go through the QueryBus.
  */
 @ApiTags('Immunization')
@@ -87,6 +87,7 @@ export class SearchController {
         links,
         warnings: page.warnings,
         elements: request.kind === 'identifier' ? request.elements : null,
+        patientEntries: request.kind !== 'identifier',
       }),
     );
   }

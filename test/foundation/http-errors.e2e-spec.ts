@@ -33,7 +33,7 @@ function rawRequest(
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
-describe('HTTP error pipeline (contract §3): every failure is an OperationOutcome', () => {
+describe('HTTP error pipeline (docs/api.md §3): every failure is an OperationOutcome', () => {
   let t: TestApp;
   let token: string;
   beforeAll(async () => {

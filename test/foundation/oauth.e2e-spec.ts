@@ -15,7 +15,7 @@ function handMadeJwt(header: Record<string, unknown>, claims: Record<string, unk
   return `${input}.${sign(input)}`;
 }
 
-describe('OAuth 2.0 client credentials with signed JWT assertions (contract §4)', () => {
+describe('OAuth 2.0 client credentials with signed JWT assertions (docs/api.md §4)', () => {
   let t: TestApp;
   let tokenUrl: string;
   let all: TestSupplier;

@@ -3,7 +3,7 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { expectOutcome } from './support/outcome';
 import { PROBE, ProbeController } from './support/probe.controller';
 
-/** Health, metrics, docs and the request log (contract §1), on the real app and database. */
+/** Health, metrics, docs and the request log (docs/api.md §1), on the real app and database. */
 describe('operations endpoints', () => {
   let t: TestApp;
   beforeAll(async () => {

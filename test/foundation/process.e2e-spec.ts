@@ -146,6 +146,15 @@ describe('the server process', () => {
         const cliBad = run('src/auth/token-cli.ts', ['--supplier', 'NOBODY'], vars);
         expect(await cliBad.exit).toBe(1);
         expect(cliBad.stderr()).toMatch(/no supplier named NOBODY/);
+
+        // --ttl: a longer-lived token for a Swagger UI or curl session.
+        const cliTtl = run('src/auth/token-cli.ts', ['--supplier', 'EMIS', '--ttl', '3600'], vars);
+        expect(await cliTtl.exit).toBe(0);
+        const long = await jwtVerify(cliTtl.stdout().trim(), createLocalJWKSet(jwks), { issuer: `http://localhost:${vars.PORT}` });
+        expect((long.payload.exp as number) - (long.payload.iat as number)).toBe(3600);
+        const cliTtlBad = run('src/auth/token-cli.ts', ['--supplier', 'EMIS', '--ttl', '5'], vars);
+        expect(await cliTtlBad.exit).toBe(1);
+        expect(cliTtlBad.stderr()).toMatch(/--ttl must be a whole number of seconds from 60 to 86400/);
       } finally {
         r.child.kill('SIGTERM');
       }

@@ -6,7 +6,7 @@ const PARALLEL = 20;
 const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
 
 /**
- * The races that matter (architecture.md), against a real database: on PostgreSQL the requests
+ * The races that matter (docs/architecture.md), against a real database: on PostgreSQL the requests
  * really overlap across pooled connections; on PGlite they are serialised by its single session,
  * so the same assertions check the decisions rather than the race.
  */

@@ -4,7 +4,7 @@ import { immunization } from '../support/immunization-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /**
- * architecture.md: pin the SQL a write issues. Each request's log line counts the statements it
+ * docs/architecture.md: pin the SQL a write issues. Each request's log line counts the statements it
  * sent (transaction control excluded): the write side's own three (lookup, guarded row write,
  * event row) plus exactly one per registered in-transaction projector, and never more than five.
  */

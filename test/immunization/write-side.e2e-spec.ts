@@ -4,7 +4,7 @@ import { startTestApp, TestApp, testSupplier } from '../support/test-app';
 
 type Client = ReturnType<typeof fhirClient>;
 
-describe('Immunization write side (contract §2)', () => {
+describe('Immunization write side (docs/api.md §2)', () => {
   let t: TestApp;
   let all: Client;
   beforeAll(async () => {
@@ -187,7 +187,7 @@ describe('Immunization write side (contract §2)', () => {
       expect(detailsCode(bad.body)).toBe('INVALID');
     });
 
-    it('checks the path id before the version header, and the header before the body (validation-rules §7)', async () => {
+    it('checks the path id before the version header, and the header before the body (docs/validation-rules.md §7)', async () => {
       const bad = await all.update('bad$id', { not: 'valid' }, {});
       expect(detailsCode(bad.body)).toBe('INVALID');
       const noHeader = await all.update('0b6ea0a9-4d5e-4c8f-9d7e-2a7d8c3e1f01', { not: 'valid' }, {});
@@ -246,7 +246,7 @@ describe('Immunization write side (contract §2)', () => {
     });
   });
 
-  describe('permissions (contract §4)', () => {
+  describe('permissions (docs/api.md §4)', () => {
     it('create needs c on the payload type', async () => {
       const flu = fhirClient(t, await t.tokenFor('FLU_ONLY'));
       const res = await flu.create(immunization({ vaccineType: 'MMR' }));

@@ -16,7 +16,7 @@ interface Made {
   identifier: { system: string; value: string };
 }
 
-/** Result order of contract §5: occurrence instant newest first, then id. */
+/** Result order of docs/api.md §5: occurrence instant newest first, then id. */
 const byResultOrder = (a: Made, b: Made) => Date.parse(b.occurrence) - Date.parse(a.occurrence) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const ids = (made: Made[]) => [...made].sort(byResultOrder).map((m) => m.id);
 
@@ -36,7 +36,7 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
   let other: Made;
   let deleted: Made;
   let withoutNhs: Made;
-  let pagedRecords: Made[] = [];
+  const pagedRecords: Made[] = [];
 
   async function make(nhs: string | null, type: string, occurrence: string, identifierValue = randomUUID()): Promise<Made> {
     const body = immunization({ nhsNumber: nhs, vaccineType: type, occurrenceDateTime: occurrence, identifierValue });
@@ -104,7 +104,7 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
   const p1Of = (...types: string[]) => p1Records.filter((r) => types.includes(r.type));
 
   describe('patient search', () => {
-    it("returns the patient's live records of the type, newest first then id, as contract §5 shapes them", async () => {
+    it("returns the patient's live records of the type, newest first then id, as docs/api.md §5 shapes them", async () => {
       const body = await ok([patient(p1), ['-immunization.target', 'FLU']]);
       expect(body.resourceType).toBe('Bundle');
       expect(body.type).toBe('searchset');
@@ -364,7 +364,7 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
     });
   });
 
-  describe('permissions (contract §4)', () => {
+  describe('permissions (docs/api.md §4)', () => {
     it('searches only the permitted types and warns (unauthorized) about the rest', async () => {
       const body = await ok([patient(p1), ['-immunization.target', 'FLU,COVID']], 'FLU_SEARCH');
       expect(matchIds(body)).toEqual(ids(p1Of('FLU')));
@@ -419,18 +419,25 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
       expect(body.total).toBe(1);
       expect(matchIds(body)).toEqual([withoutNhs.id]);
       expect(selfUrl(body)).toBe(`${base}/Immunization?${query([identifier(withoutNhs)])}`);
-      const [match, include] = body.entry;
+      // Immunization entries only: the NHS search response schema has no Patient entry for identifier search.
+      expect(body.entry).toHaveLength(1);
+      const [match] = body.entry;
       expect(match.fullUrl).toBe(`${base}/Immunization/${withoutNhs.id}`);
       expect(match.resource.contained).toBeUndefined();
-      expect(match.resource.patient).toEqual({ reference: include.fullUrl, type: 'Patient' });
-      expect(include).toMatchObject({ search: { mode: 'include' }, resource: { resourceType: 'Patient' } });
+      expect(match.resource.patient).toEqual({ reference: expect.stringMatching(/^urn:uuid:[0-9a-f-]{36}$/), type: 'Patient' });
     });
 
-    it('shows a record with an NHS number like patient search does', async () => {
+    it('shows a record with an NHS number like patient search does, without a Patient entry even with _include', async () => {
       const target = p1Of('COVID')[0];
       const body = await ok([identifier(target), ['_include', 'Immunization:patient']]);
       expect(matchIds(body)).toEqual([target.id]);
-      expect(body.entry[1].resource).toEqual({ resourceType: 'Patient', id: p1, identifier: [{ system: NHS_SYSTEM, value: p1 }] });
+      expect(body.entry).toHaveLength(1);
+      expect(body.entry[0].resource.patient).toEqual({
+        reference: expect.stringMatching(/^urn:uuid:/),
+        type: 'Patient',
+        identifier: { system: NHS_SYSTEM, value: p1 },
+      });
+      expect(body.entry.some((e: any) => e.resource.resourceType === 'Patient')).toBe(false);
       expect(selfUrl(body)).toBe(`${base}/Immunization?${query([identifier(target), ['_include', 'Immunization:patient']])}`);
     });
 
@@ -438,7 +445,8 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
       const target = p1Of('FLU')[0];
       const body = await ok([identifier(target), ['_elements', elements]], 'ALL', { subsetted: true });
       const asked = elements.split(',').map((e) => e.trim());
-      const [match, include] = body.entry;
+      expect(body.entry).toHaveLength(1);
+      const [match] = body.entry;
       expect(Object.keys(match.resource).sort()).toEqual(['resourceType', ...asked].sort());
       expect(match.resource.resourceType).toBe('Immunization');
       if (asked.includes('id')) expect(match.resource.id).toBe(target.id);
@@ -446,7 +454,6 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
         expect(match.resource.meta.versionId).toBe('1');
         expect(match.resource.meta.tag).toContainEqual(expect.objectContaining({ code: 'SUBSETTED' }));
       }
-      expect(include.resource).toEqual({ resourceType: 'Patient', id: p1 });
       expect(selfUrl(body)).toBe(`${base}/Immunization?${query([identifier(target), ['_elements', ['id', 'meta'].filter((e) => asked.includes(e)).join(',')]])}`);
     });
 

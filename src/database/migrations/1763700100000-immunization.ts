@@ -22,7 +22,7 @@ export class Immunization1763700100000 implements MigrationInterface {
       created_at timestamptz NOT NULL,
       updated_at timestamptz NOT NULL
     )`);
-    // Race-proof duplicate detection: one live record per identifier (contract §2).
+    // Race-proof duplicate detection: one live record per identifier (docs/api.md §2).
     await q.query(`CREATE UNIQUE INDEX immunization_identifier_live
       ON immunization (identifier_system, identifier_value) WHERE deleted_at IS NULL`);
     // Finding a deleted record by identifier (create reinstates it).

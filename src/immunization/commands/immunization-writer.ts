@@ -13,7 +13,7 @@ import { ImmunizationChanged } from '../public/immunization-changed.event';
 const MAX_ATTEMPTS = 3;
 
 /**
- * The shared write path (architecture.md): one transaction per change that writes the current
+ * The shared write path (docs/architecture.md): one transaction per change that writes the current
  * row with a single version-guarded statement, appends the event row, and hands the change to the
  * registered projectors; after commit the change is published on the EventBus.
  */

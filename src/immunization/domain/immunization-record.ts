@@ -48,7 +48,7 @@ const typeLabel = (t: string) => `vaccine type ${t}`;
 
 /**
  * The Immunization aggregate's decisions (pure): permissions, duplicates, reinstatement and
- * versioning, in the order the contract gives (validation-rules §7). Version numbers follow NHS
+ * versioning, in the order the contract gives (docs/validation-rules.md §7). Version numbers follow NHS
  * parity: create 1, each update or reinstate +1, delete keeps the number.
  */
 export const ImmunizationRecord = {

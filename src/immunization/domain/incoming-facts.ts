@@ -1,4 +1,4 @@
-import { nhsNumberOf } from '../../patient/contained-patient';
+import { nhsNumberOf } from '../../patient/public';
 import type { IncomingFacts } from './immunization-record';
 import { vaccineTypeOf } from './vaccine-type';
 

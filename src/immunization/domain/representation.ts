@@ -1,6 +1,6 @@
 /**
  * The resource as stored and served: what the client sent, with the server's id and version meta.
- * Client-sent meta.versionId / meta.lastUpdated are dropped, never trusted (validation-rules §1).
+ * Client-sent meta.versionId / meta.lastUpdated are dropped, never trusted (docs/validation-rules.md §1).
  */
 export function representation(body: Record<string, unknown>, id: string, version: number, at: Date): Record<string, unknown> {
   const { meta, id: _ignored, resourceType, ...rest } = body;

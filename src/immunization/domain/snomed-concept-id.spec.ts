@@ -10,7 +10,7 @@ describe('verhoeffValid', () => {
   });
 });
 
-describe('SnomedConceptId (validation-rules §4: 6–18 digits, no leading 0, partition 00/10, Verhoeff)', () => {
+describe('SnomedConceptId (docs/validation-rules.md §4: 6–18 digits, no leading 0, partition 00/10, Verhoeff)', () => {
   it.each([
     ['840539006', 'COVID-19 disease, core concept (partition 00)'],
     ['6142004', 'Influenza, 7 digits'],

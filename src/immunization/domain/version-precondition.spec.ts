@@ -10,7 +10,7 @@ const statusOf = (f: () => unknown) => {
   return 0;
 };
 
-describe('version precondition (contract §2)', () => {
+describe('version precondition (docs/api.md §2)', () => {
   it.each<[{ eTag?: string; ifMatch?: string }, object]>([
     [{ eTag: '3' }, { version: 3, via: 'E-Tag' }],
     [{ ifMatch: 'W/"3"' }, { version: 3, via: 'If-Match' }],

@@ -1,5 +1,5 @@
 /**
- * Date and date-time forms the validation rules accept (validation-rules §3–§5) and the
+ * Date and date-time forms the validation rules accept (docs/validation-rules.md §3–§5) and the
  * "not in the future" comparison. Parsing is by hand: `Date.parse` accepts too much (partial and
  * impossible dates roll over) and knows nothing of `+0100`.
  */

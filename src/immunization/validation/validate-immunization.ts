@@ -31,7 +31,7 @@ export function warmUpValidation(): number {
 }
 
 /**
- * Validates an Immunization create or update body against validation-rules.md §1–§7 (body part):
+ * Validates an Immunization create or update body against docs/validation-rules.md §1–§7 (body part):
  * FHIR R4 structure and the service's element lists first, then every business rule in order.
  * Returns every problem at once, one issue each; [] means valid. Never throws on any JSON input.
  *

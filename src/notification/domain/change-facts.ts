@@ -1,4 +1,4 @@
-import { containedPatient } from '../../patient/contained-patient';
+import { containedPatient } from '../../patient/public';
 
 /**
  * The ODS code of the organisation that gave the vaccination: the identifier value of the first

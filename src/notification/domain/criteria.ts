@@ -1,4 +1,4 @@
-import { VaccineType } from '../../immunization/domain/vaccine-type';
+import { VaccineType } from '../../immunization/public';
 
 export const EVENT_TYPE = 'imms-vaccination-record-change-1';
 

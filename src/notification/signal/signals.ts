@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { NHS_NUMBER_SYSTEM } from '../../patient/nhs-number';
+import { NHS_NUMBER_SYSTEM } from '../../patient/public';
 import { Action, EVENT_TYPE } from '../domain/criteria';
 import { CLOUDEVENTS_PAYLOAD, FHIR_PAYLOAD, Payload } from '../domain/subscription-resource';
 
@@ -42,9 +42,9 @@ export function eventIdOf(e: Pick<SignalEvent, 'immunizationId' | 'version' | 'o
 export const actionOf = (operation: SignalEvent['operation']): Action => operation.toLowerCase() as Action;
 
 /**
- * The MNS FHIR signal (../shared/spec/mns-vaccination-record-change-event.txt): a history Bundle
+ * The MNS FHIR signal (test/fixtures/spec/mns-fhir-signal.schema.json): a history Bundle
  * whose one entry is the backport SubscriptionStatus as Parameters. event-number is the
- * subscription's running count (contract §6), not the seed's fixed "1". The entry carries
+ * subscription's running count (docs/api.md §6), not the seed's fixed "1". The entry carries
  * request/response as the Backport IG asks of history bundles (bdl-3/4).
  */
 export function fhirSignal(e: SignalEvent): Record<string, unknown> {

@@ -1,4 +1,5 @@
 // The Patient module's public surface: what other modules may import.
 export * from './nhs-number-status.query';
 export * from './patient-merged.event';
-export { NhsNumber, NHS_NUMBER_SYSTEM } from '../nhs-number';
+export * from '../nhs-number';
+export * from '../contained-patient';

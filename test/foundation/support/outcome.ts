@@ -4,7 +4,7 @@ import { HTTP_ERROR_CODE_SYSTEM, OPERATION_OUTCOME_PROFILE } from '../../../src/
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /**
- * Asserts the contract §3 error shape: the status, application/fhir+json, an OperationOutcome with
+ * Asserts the docs/api.md §3 error shape: the status, application/fhir+json, an OperationOutcome with
  * an id, the UK Core profile and a first issue with the given code and NHS details code.
  * Returns the parsed body.
  */

@@ -78,7 +78,7 @@ export class ServerProcess {
     clearTimeout(timer);
   }
 
-  /** An access token through the public client-credentials flow (contract §4). */
+  /** An access token through the public client-credentials flow (docs/api.md §4). */
   async token(s: TestSupplier): Promise<string> {
     const key = s.keys[0];
     const assertion = await new SignJWT({})

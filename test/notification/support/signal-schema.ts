@@ -3,34 +3,20 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 
-const SEED = join(__dirname, '../../../../shared/spec/mns-vaccination-record-change-event.txt');
+/**
+ * The draft 2020-12 JSON Schema of the MNS FHIR signal, copied verbatim from the MNS event
+ * definition ("vaccination record change") into the repository so the tests stand on their own.
+ */
+const SEED = join(__dirname, '../../fixtures/spec/mns-fhir-signal.schema.json');
 
-/** The first complete JSON object in `text` that starts at `from` (a brace-matching scan that respects strings). */
-function jsonObjectAt(text: string, from: number): string {
-  let depth = 0;
-  let inString = false;
-  for (let i = from; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return text.slice(from, i + 1);
-  }
-  throw new Error('unterminated JSON object in the seed');
-}
-
-/** The draft 2020-12 JSON Schema of the MNS FHIR signal, exactly as the seed page prints it. */
+/** The seed schema, exactly as the MNS event definition prints it. */
 export function seedSignalSchema(): any {
-  const text = readFileSync(SEED, 'utf8');
-  const start = text.lastIndexOf('{', text.indexOf('"$schema": "https://json-schema.org/draft/2020-12/schema"'));
-  return JSON.parse(jsonObjectAt(text, start));
+  return JSON.parse(readFileSync(SEED, 'utf8'));
 }
 
 /**
  * The seed schema with ONE deliberate change. The seed pins notification-event.event-number to
- * the const "1" ("Note this is a fixed value"), but contract §6 — which wins over the seed — makes
+ * the const "1" ("Note this is a fixed value"), but docs/api.md §6 — which wins over the seed — makes
  * event-number the subscription's running count so that a gap or a repeat is visible to the
  * receiver. So here, and only here, that const is relaxed to a positive-integer pattern; every
  * other constraint of the seed applies unchanged.

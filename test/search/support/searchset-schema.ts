@@ -10,14 +10,15 @@ import Ajv, { ValidateFunction } from 'ajv';
  * not describe; each gets a small, named amendment and nothing else is relaxed:
  *  1. warnings: an entry with `search.mode` `outcome` holding an OperationOutcome. Those entries are
  *     checked against the seed's own `components/schemas/OperationOutcome` (its issue-code list
- *     plus `unauthorized`, the code contract §4 names) and the rest of the Bundle against the
+ *     plus `unauthorized`, the code docs/api.md §4 names) and the rest of the Bundle against the
  *     unchanged seed schema.
  *  2. `_elements=id,meta` (identifier search): the trimmed Immunization keeps only resourceType, id
  *     and meta, each still checked with the seed's own definitions of those elements.
  *  3. a record without an NHS number (only identifier search finds it): `patient` has no
  *     `identifier`, because there is none.
  */
-const SPEC = join(__dirname, '../../../../shared/spec/immunisation-fhir-api.openapi.json');
+/** The NHS seed OpenAPI document, copied into the repository (test/fixtures/spec/). */
+const SPEC = join(__dirname, '../../fixtures/spec/immunisation-fhir-api.openapi.json');
 
 type Json = any;
 

@@ -18,7 +18,7 @@ export class UpdateImmunizationHandler implements ICommandHandler<UpdateImmuniza
   ) {}
 
   async execute(cmd: UpdateImmunization): Promise<WriteResult> {
-    // validation-rules §7 step 3 (steps 1–2, path id and version header, are HTTP's: the controller).
+    // docs/validation-rules.md §7 step 3 (steps 1–2, path id and version header, are HTTP's: the controller).
     assertValidImmunization(cmd.body, { mode: 'update', pathId: cmd.id });
     const facts = incomingFacts(cmd.body);
     await assertCurrentNhsNumber(this.queries, facts.nhsNumber);

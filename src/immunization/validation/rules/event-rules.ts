@@ -1,6 +1,7 @@
 import { SNOMED_SYSTEM, SnomedConceptId } from '../../domain/snomed-concept-id';
 import { VaccineType } from '../../domain/vaccine-type';
 import { isInFuture, type FhirMoment } from '../fhir-date';
+import { writtenAsDecimal } from '../../../fhir/integer-tokens';
 import { isObject, show } from '../json';
 import { OK, issue, memo, requiredText, type Rule, type RuleInput } from '../rule';
 import type { ValidationIssue } from '../validation-issue';
@@ -335,8 +336,12 @@ export const eventRules: Rule[] = [
     section: '§4',
     check: ({ resource }) => {
       const v = protocol(resource)?.doseNumberPositiveInt;
-      if (v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 9)) return OK;
       const path = 'Immunization.protocolApplied[0].doseNumberPositiveInt';
+      // `1.0` parses to 1: the body reader noted how the number was written (fhir/integer-tokens.ts).
+      if (typeof v === 'number' && Number.isInteger(v) && writtenAsDecimal(resource, 'doseNumberPositiveInt')) {
+        return [issue('immunization.protocolApplied.doseNumberPositiveInt.range', path, `${path} must be a whole number from 1 to 9 written without a decimal point or exponent (send ${v}, not a decimal)`)];
+      }
+      if (v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 9)) return OK;
       return [issue('immunization.protocolApplied.doseNumberPositiveInt.range', path, `${path} must be a whole number from 1 to 9, not ${show(v)}`)];
     },
   },

@@ -7,7 +7,7 @@ import { productRules } from './product-rules';
 import { referenceRules } from './reference-rules';
 
 /**
- * Every business rule, in the order their issues are reported (the order of validation-rules.md:
+ * Every business rule, in the order their issues are reported (the order of docs/validation-rules.md:
  * identity, contained and references, Patient, the event, product details). Structural issues
  * (FHIR R4 shape and the service's element lists) come before all of these.
  */

@@ -1,4 +1,4 @@
-import { NHS_NUMBER_SYSTEM, NhsNumber } from '../../../patient/nhs-number';
+import { NHS_NUMBER_SYSTEM, NhsNumber } from '../../../patient/public';
 import { isRealDate, momentSpan, ukToday } from '../fhir-date';
 import { isObject, show } from '../json';
 import { selectedNameIndex } from '../patient-name';

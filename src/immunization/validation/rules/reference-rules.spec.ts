@@ -1,6 +1,6 @@
 import { runCases } from '../../../../test/fixtures/validation/rule-cases';
 import { referenceCases } from '../../../../test/fixtures/validation/references.cases';
 
-describe('validation-rules §2: contained, patient and performer references', () => {
+describe('docs/validation-rules.md §2: contained, patient and performer references', () => {
   runCases(referenceCases);
 });

@@ -1,0 +1,33 @@
+// Module boundaries (docs/architecture.md): a feature module is entered only through its public/
+// folder. fhir/, database/, config/, auth/, logging/, metrics/, health/ and the app's root files
+// are shared infrastructure that any module may import.
+const FEATURES = '(immunization|search|patient|notification|batch|openapi|audit)';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'module-public-entry-only',
+      comment: 'Import another feature module only through its public/ entry (src/<module>/public/).',
+      severity: 'error',
+      from: { path: `^src/([^/]+)/` },
+      to: {
+        path: `^src/${FEATURES}/`,
+        // A module's Nest *.module.ts may be imported for wiring (Nest's imports: [...]).
+        pathNot: [`^src/$1/`, `^src/${FEATURES}/public/`, `^src/${FEATURES}/[^/]+\\.module\\.ts$`],
+      },
+    },
+    {
+      name: 'no-circular-modules',
+      comment: 'Feature modules must not depend on each other in a cycle.',
+      severity: 'warn',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '\\.spec\\.ts$' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+  },
+};
