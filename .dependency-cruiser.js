@@ -1,7 +1,7 @@
 // Module boundaries (docs/architecture.md): a feature module is entered only through its public/
-// folder. fhir/, database/, config/, auth/, logging/, metrics/, health/ and the app's root files
+// folder. fhir/, database/, config/, auth/, audit/, logging/, metrics/, health/ and the app's root files
 // are shared infrastructure that any module may import.
-const FEATURES = '(immunization|search|patient|notification|batch|openapi|audit)';
+const FEATURES = '(immunization|search|patient|notification|batch|openapi)';
 
 module.exports = {
   forbidden: [

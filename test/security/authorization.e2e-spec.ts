@@ -19,7 +19,6 @@ describe('cross-supplier authorisation (OWASP API1/API5)', () => {
   const nhs = nhsNumber();
   const identifierValue = `victim-${randomUUID()}`;
   let id: string;
-  let path: string;
   let subId: string;
   let subBefore: any;
   const tally: Record<string, number> = {};
@@ -36,7 +35,6 @@ describe('cross-supplier authorisation (OWASP API1/API5)', () => {
     const made = await owner.create(immunization({ vaccineType: 'MMR', nhsNumber: nhs, identifierValue }));
     expect(made.status).toBe(201);
     id = idFromLocation(made.headers.location);
-    path = `${BASE}/Immunization/${id}`;
     // The attacker has a FLU record for the same patient: its own searches are legitimate.
     expect((await attacker.create(immunization({ vaccineType: 'FLU', nhsNumber: nhs }))).status).toBe(201);
     const sub = await client(t, await t.tokenFor('OWNER')).postSub(subscriptionBody('http://127.0.0.1:9/owner-hook'));

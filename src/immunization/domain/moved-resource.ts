@@ -1,5 +1,4 @@
-import { containedPatientIndex } from '../../patient/contained-patient';
-import { NHS_NUMBER_SYSTEM } from '../../patient/nhs-number';
+import { containedPatientIndex, NHS_NUMBER_SYSTEM } from '../../patient/public';
 
 /**
  * The stored representation with the contained Patient's NHS number replaced (everything else,
