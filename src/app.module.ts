@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AuthModule } from './auth/auth.module';
+import { BatchModule } from './batch/batch.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { FhirConventionsInterceptor } from './fhir/fhir-conventions.interceptor';
@@ -15,7 +16,7 @@ import { FhirModule } from './fhir/fhir.module';
 import { SearchModule } from './search/search.module';
 
 /** Feature modules, in the order their routes should appear in the docs. */
-export const FEATURE_MODULES: Type<unknown>[] = [ImmunizationModule, SearchModule, NotificationModule];
+export const FEATURE_MODULES: Type<unknown>[] = [ImmunizationModule, SearchModule, NotificationModule, BatchModule];
 
 @Module({})
 export class AppModule {

@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
+import { exceptStreamedUploads } from './batch/streamed-body';
 import { AppConfig, FHIR_BASE_PATH } from './config/app-config';
 import { requestScope } from './database/request-scope';
 import { ConnectionDrain } from './fhir/connection-drain';
@@ -26,7 +27,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   app.use((req: Request, res: Response, next: NextFunction) => {
     requestScope.run({ sqlStatements: 0 }, () => context(req, res, next));
   });
-  app.use(bodyReader(config.maxBodyBytes));
+  // Batch file uploads stream their body to storage themselves (the file may be far above the limit).
+  app.use(exceptStreamedUploads(bodyReader(config.maxBodyBytes)));
 
   const doc = new DocumentBuilder()
     .setTitle('Immunisation FHIR API')

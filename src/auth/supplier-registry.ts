@@ -16,6 +16,10 @@ export interface Supplier {
   clients: Client[];
   /** Requests per second, or null for no limit. */
   rateLimitPerSecond: number | null;
+  /** ODS organisation codes the supplier sends batch files for (upper case). */
+  odsCodes?: string[];
+  /** Extra roles beyond vaccine-type permissions, e.g. `delta-reader`. */
+  roles?: string[];
 }
 
 /** The registered suppliers (SUPPLIERS_FILE): who may call, with which keys, and what they may do. */
@@ -56,6 +60,12 @@ export class SupplierRegistry {
     return this.byClientId.get(clientId)?.clients.find((c) => c.clientId === clientId);
   }
 
+  /** The supplier that owns an ODS code (batch files), case-insensitive. */
+  byOdsCode(code: string): Supplier | undefined {
+    const c = code.toUpperCase();
+    return this.all().find((s) => s.odsCodes?.includes(c));
+  }
+
   all(): Supplier[] {
     return [...this.byName.values()];
   }
@@ -73,6 +83,13 @@ function parseSuppliers(raw: unknown): Supplier[] {
     const clients = Array.isArray(s.clients) ? s.clients : [];
     const rate = s.rateLimitPerSecond;
     if (rate !== undefined && rate !== null && !(typeof rate === 'number' && rate > 0)) throw new Error(`${where}.rateLimitPerSecond must be a positive number`);
+    const stringList = (v: unknown, field: string): string[] => {
+      if (v === undefined) return [];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x)) throw new Error(`${where}.${field} must be an array of non-empty strings`);
+      return v as string[];
+    };
+    const odsCodes = stringList(s.odsCodes, 'odsCodes').map((c) => c.toUpperCase());
+    const roles = stringList(s.roles, 'roles');
     let permissions: PermissionSet;
     try {
       permissions = new PermissionSet(grants as string[]);
@@ -84,6 +101,8 @@ function parseSuppliers(raw: unknown): Supplier[] {
       grants: grants as string[],
       permissions,
       rateLimitPerSecond: typeof rate === 'number' ? rate : null,
+      odsCodes,
+      roles,
       clients: clients.map((c: Record<string, unknown>, j: number) => {
         const cw = `${where}.clients[${j}]`;
         if (typeof c?.clientId !== 'string' || !c.clientId) throw new Error(`${cw}.clientId must be a non-empty string`);

@@ -38,6 +38,20 @@ export interface AppConfig {
   notificationMaxAttempts: number;
   notificationPollMs: number;
   idempotencyTtlHours: number;
+  /** Batch channel (docs/batch.md). */
+  batch: {
+    workerEnabled: boolean;
+    workers: number;
+    chunkRows: number;
+    pollMs: number;
+    leaseMs: number;
+    maxFileBytes: number;
+    inboxDir: string | null;
+    ackDir: string | null;
+    inboxPollMs: number;
+    progressLogMs: number;
+    deltaMaxCount: number;
+  };
 }
 
 /** A bad setting: the message is one line that names the variable. */
@@ -160,6 +174,19 @@ export function loadConfig(env: Raw = process.env): AppConfig {
     notificationMaxAttempts: r.int('NOTIFICATION_MAX_ATTEMPTS', 1, 1000),
     notificationPollMs: r.int('NOTIFICATION_POLL_MS', 10, 600_000),
     idempotencyTtlHours: r.int('IDEMPOTENCY_TTL_HOURS', 1, 24 * 30),
+    batch: {
+      workerEnabled: r.bool('BATCH_WORKER_ENABLED'),
+      workers: r.int('BATCH_WORKERS', 1, 16),
+      chunkRows: r.int('BATCH_CHUNK_ROWS', 1, 5000),
+      pollMs: r.int('BATCH_POLL_MS', 10, 600_000),
+      leaseMs: r.int('BATCH_LEASE_MS', 1000, 3_600_000),
+      maxFileBytes: r.int('BATCH_MAX_FILE_BYTES', 1024, 2 ** 40),
+      inboxDir: r.optional('BATCH_INBOX_DIR') && fromRoot(r.optional('BATCH_INBOX_DIR')!),
+      ackDir: r.optional('BATCH_ACK_DIR') && fromRoot(r.optional('BATCH_ACK_DIR')!),
+      inboxPollMs: r.int('BATCH_INBOX_POLL_MS', 50, 600_000),
+      progressLogMs: r.int('BATCH_PROGRESS_LOG_MS', 100, 3_600_000),
+      deltaMaxCount: r.int('BATCH_DELTA_MAX_COUNT', 1, 100_000),
+    },
   };
 }
 

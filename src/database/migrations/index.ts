@@ -2,6 +2,7 @@ import { Auth1763700000000 } from './1763700000000-auth';
 import { Immunization1763700100000 } from './1763700100000-immunization';
 import { Search1763700200000 } from './1763700200000-search';
 import { Notification1763700300000 } from './1763700300000-notification';
+import { Batch1763700700000 } from './1763700700000-batch';
 
 /** Every migration, oldest first. Add new ones at the end. */
-export const MIGRATIONS = [Auth1763700000000, Immunization1763700100000, Search1763700200000, Notification1763700300000];
+export const MIGRATIONS = [Auth1763700000000, Immunization1763700100000, Search1763700200000, Notification1763700300000, Batch1763700700000];
