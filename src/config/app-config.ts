@@ -42,6 +42,7 @@ export interface AppConfig {
   batch: {
     workerEnabled: boolean;
     workers: number;
+    lanes: number;
     chunkRows: number;
     pollMs: number;
     leaseMs: number;
@@ -177,6 +178,7 @@ export function loadConfig(env: Raw = process.env): AppConfig {
     batch: {
       workerEnabled: r.bool('BATCH_WORKER_ENABLED'),
       workers: r.int('BATCH_WORKERS', 1, 16),
+      lanes: r.int('BATCH_LANES', 1, 32),
       chunkRows: r.int('BATCH_CHUNK_ROWS', 1, 5000),
       pollMs: r.int('BATCH_POLL_MS', 10, 600_000),
       leaseMs: r.int('BATCH_LEASE_MS', 1000, 3_600_000),

@@ -14,6 +14,7 @@ export interface BatchFileRow {
   reason: string | null;
   encoding: string;
   chunk_count: number;
+  lanes: number;
   total_rows: number | null;
   next_row: number;
   succeeded: number;
@@ -32,7 +33,7 @@ export interface FailureRow {
   diagnostics: string;
 }
 
-const COLUMNS = `id, file_name, supplier, vaccine_type, ods_code, source, status, reason, encoding, chunk_count, total_rows,
+const COLUMNS = `id, file_name, supplier, vaccine_type, ods_code, source, status, reason, encoding, chunk_count, lanes, total_rows,
   next_row, succeeded, failed, inf_ack, received_at, started_at, completed_at`;
 
 /** Raised inside a chunk's transaction when this instance no longer holds the file's lease. */
@@ -73,14 +74,17 @@ export class BatchStore {
   /** The upload is complete: queue the file (arrival order = now) or record its refusal. */
   async finishReceiving(
     db: SqlExecutor,
-    f: { id: string; status: 'queued' | 'rejected'; reason: string | null; encoding: string; sizeBytes: number; chunks: number; totalRows: number; infAck: string },
+    f: { id: string; status: 'queued' | 'rejected'; reason: string | null; encoding: string; sizeBytes: number; chunks: number; totalRows: number; infAck: string; lanes: number },
   ): Promise<void> {
+    if (f.status === 'queued') {
+      await db.query(`INSERT INTO batch_lane (file_id, lane, done_row) SELECT $1::uuid, g, 0 FROM generate_series(0, $2::int - 1) g`, [f.id, f.lanes]);
+    }
     await db.query(
-      `UPDATE batch_file SET status = $2, reason = $3, encoding = $4, size_bytes = $5, chunk_count = $6, total_rows = $7, inf_ack = $8,
+      `UPDATE batch_file SET status = $2, reason = $3, encoding = $4, size_bytes = $5, chunk_count = $6, total_rows = $7, inf_ack = $8, lanes = $9,
          queue_seq = CASE WHEN $2 = 'queued' THEN nextval('batch_file_queue_seq') END,
          completed_at = CASE WHEN $2 = 'rejected' THEN now() END
        WHERE id = $1`,
-      [f.id, f.status, f.reason, f.encoding, f.sizeBytes, f.chunks, f.totalRows, f.infAck],
+      [f.id, f.status, f.reason, f.encoding, f.sizeBytes, f.chunks, f.totalRows, f.infAck, f.lanes],
     );
     if (f.status === 'rejected') await db.query(`DELETE FROM batch_chunk WHERE file_id = $1`, [f.id]);
   }
@@ -131,25 +135,38 @@ export class BatchStore {
     return rows[0] ?? null;
   }
 
+  /** The last row done in each lane (index = lane). */
+  async laneProgress(db: SqlExecutor, fileId: string): Promise<number[]> {
+    const { rows } = await db.query<{ lane: number; done_row: number }>(`SELECT lane, done_row FROM batch_lane WHERE file_id = $1 ORDER BY lane`, [fileId]);
+    return rows.map((r) => r.done_row);
+  }
+
   /**
-   * Records a chunk's progress in the chunk's transaction, fenced on the lease and on the position
-   * it started from: a holder that lost the file can never record, so its rows roll back.
+   * Records a chunk's progress in the chunk's transaction, fenced on the lease and on the lane
+   * position the chunk started from: a holder that lost the file can never record, so its rows roll back.
    */
-  async recordProgress(tx: Tx, p: { id: string; owner: string; from: number; to: number; succeeded: number; failed: number; leaseMs: number }, failures: FailureRow[]) {
-    const { rows } = await tx.query(
-      `UPDATE batch_file SET next_row = $4, succeeded = succeeded + $5, failed = failed + $6,
-         lease_expires_at = now() + make_interval(secs => $7::double precision / 1000)
-       WHERE id = $1 AND lease_owner = $2 AND next_row = $3 AND status = 'processing' RETURNING id`,
-      [p.id, p.owner, p.from, p.to, p.succeeded, p.failed, p.leaseMs],
-    );
-    if (rows.length !== 1) throw new LeaseLost();
+  async recordProgress(
+    tx: Tx,
+    p: { id: string; owner: string; lane: number; from: number; to: number; succeeded: number; failed: number; leaseMs: number },
+    failures: FailureRow[],
+  ) {
     if (failures.length) {
       await tx.query(
         `INSERT INTO batch_row_failure (file_id, row_number, local_id, imms_id, operation, diagnostics)
-         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+         SELECT $1::uuid, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])`,
         [p.id, failures.map((f) => f.row_number), failures.map((f) => f.local_id), failures.map((f) => f.imms_id), failures.map((f) => f.operation), failures.map((f) => f.diagnostics)],
       );
     }
+    const lane = await tx.query(`UPDATE batch_lane SET done_row = $4 WHERE file_id = $1 AND lane = $2 AND done_row = $3 RETURNING lane`, [p.id, p.lane, p.from, p.to]);
+    if (lane.rows.length !== 1) throw new LeaseLost();
+    // Last: the file row is shared by the lanes, so its lock is held only until the commit that follows.
+    const { rows } = await tx.query(
+      `UPDATE batch_file SET next_row = GREATEST(next_row, $3), succeeded = succeeded + $4, failed = failed + $5,
+         lease_expires_at = now() + make_interval(secs => $6::double precision / 1000)
+       WHERE id = $1 AND lease_owner = $2 AND status = 'processing' RETURNING id`,
+      [p.id, p.owner, p.to, p.succeeded, p.failed, p.leaseMs],
+    );
+    if (rows.length !== 1) throw new LeaseLost();
   }
 
   async complete(db: SqlExecutor, id: string, owner: string): Promise<boolean> {

@@ -23,6 +23,18 @@ export interface FileRow {
 
 const OPERATION_OF: Record<RowAction, 'create' | 'update' | 'delete'> = { NEW: 'create', UPDATE: 'update', DELETE: 'delete' };
 
+/**
+ * The lane of a row: by its identifier, so that all rows of one record share a lane and apply in
+ * file order. (FNV-1a; stable across restarts and instances.)
+ */
+export function laneOf(row: FileRow, lanes: number): number {
+  if (lanes === 1) return 0;
+  const key = `${(row.values[10] ?? '').trim()}|${(row.values[9] ?? '').trim()}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % lanes;
+}
+
 /** A row refused for a reason of its own: it fails alone, nothing of it was written. */
 class RowFailure extends Error {}
 
@@ -158,33 +170,50 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async process(file: BatchFileRow) {
     const started = Date.now();
-    let done = file.next_row;
-    const startRow = done;
+    const lanesDone = await this.store.laneProgress(this.db, file.id);
+    if (lanesDone.length !== file.lanes) throw new Error(`batch file ${file.id} has ${lanesDone.length} lane rows, expected ${file.lanes}`);
+    const from = Math.min(...lanesDone);
+    let applied = 0;
     let lastLog = Date.now();
-    let lastLogRow = done;
+    let lastLogApplied = 0;
     const principal = this.principalOf(file);
-    this.logger.info('batch file processing', { file: file.file_name, instance: this.instanceId, fromRow: done, total: file.total_rows });
-    const it = this.rows(file, done);
-    for (;;) {
-      const chunk: FileRow[] = [];
-      while (chunk.length < this.config.batch.chunkRows) {
-        const next = await it.next();
-        if (next.done) break;
-        chunk.push(next.value);
-      }
-      if (chunk.length === 0) break;
-      await this.applyChunk(file, principal, done, chunk);
-      done = chunk[chunk.length - 1].n;
-      if (!this.running) return; // stopping: the lease is released, another instance resumes at next_row
+    this.logger.info('batch file processing', { file: file.file_name, instance: this.instanceId, fromRow: from, total: file.total_rows, lanes: file.lanes });
+    // One reader; each lane applies its rows in file order, a chunk per transaction, one chunk in
+    // flight per lane. The lanes run side by side on their own connections.
+    const buffers: FileRow[][] = lanesDone.map(() => []);
+    const inflight: Promise<void>[] = lanesDone.map(() => Promise.resolve());
+    let failure: unknown = null;
+    const launch = async (lane: number) => {
+      await inflight[lane];
+      if (failure) return;
+      const chunk = buffers[lane];
+      buffers[lane] = [];
+      const laneFrom = lanesDone[lane];
+      lanesDone[lane] = chunk[chunk.length - 1].n;
+      inflight[lane] = this.applyChunk(file, principal, lane, laneFrom, chunk).then(
+        () => void (applied += chunk.length),
+        (e) => void (failure ??= e),
+      );
+    };
+    for await (const row of this.rows(file, from)) {
+      if (failure || !this.running) break;
+      const lane = laneOf(row, file.lanes);
+      if (row.n <= lanesDone[lane]) continue; // done before a restart
+      buffers[lane].push(row);
+      if (buffers[lane].length >= this.config.batch.chunkRows) await launch(lane);
       const now = Date.now();
       if (now - lastLog >= this.config.batch.progressLogMs) {
-        const rate = ((done - lastLogRow) * 1000) / (now - lastLog);
+        const rate = ((applied - lastLogApplied) * 1000) / (now - lastLog);
         this.metrics.setRate(rate);
-        this.logger.info('batch file progress', { file: file.file_name, rows: done, total: file.total_rows, rowsPerSecond: Math.round(rate) });
+        this.logger.info('batch file progress', { file: file.file_name, rowsThisRun: applied, total: file.total_rows, rowsPerSecond: Math.round(rate) });
         lastLog = now;
-        lastLogRow = done;
+        lastLogApplied = applied;
       }
     }
+    if (!failure && this.running) for (let lane = 0; lane < buffers.length; lane++) if (buffers[lane].length) await launch(lane);
+    await Promise.all(inflight);
+    if (failure) throw failure;
+    if (!this.running) return; // stopping: the lease is released, another instance resumes from the lanes' progress
     if (!(await this.store.complete(this.db, file.id, this.instanceId))) throw new LeaseLost();
     this.metrics.setRate(0);
     const final = (await this.store.byId(this.db, file.id))!;
@@ -195,22 +224,22 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       succeeded: final.succeeded,
       failed: final.failed,
       seconds: Math.round(seconds * 10) / 10,
-      rowsPerSecond: Math.round((done - startRow) / Math.max(seconds, 0.001)),
+      rowsPerSecond: Math.round(applied / Math.max(seconds, 0.001)),
     });
     if (final.source === 'inbox') await this.acks.writeBusAck(final);
   }
 
   /**
-   * One transaction: the chunk's rows, their failures and the file's new position. Fast path with
+   * One transaction: the chunk's rows, their failures and the lane's new position. Fast path with
    * no savepoints; on an error that may have broken the transaction, again with one per row.
    */
-  private async applyChunk(file: BatchFileRow, principal: Principal, from: number, chunk: FileRow[]) {
+  private async applyChunk(file: BatchFileRow, principal: Principal, lane: number, from: number, chunk: FileRow[]) {
     let outcomes: RowOutcome[];
     try {
-      outcomes = await this.db.withTransaction((tx) => this.runChunk(tx, file, principal, from, chunk, false));
+      outcomes = await this.db.withTransaction((tx) => this.runChunk(tx, file, principal, lane, from, chunk, false));
     } catch (e) {
-      if (e instanceof LeaseLost || !(e instanceof ChunkPoisoned)) throw e;
-      outcomes = await this.db.withTransaction((tx) => this.runChunk(tx, file, principal, from, chunk, true));
+      if (!(e instanceof ChunkPoisoned)) throw e;
+      outcomes = await this.db.withTransaction((tx) => this.runChunk(tx, file, principal, lane, from, chunk, true));
     }
     let ok = 0;
     for (const o of outcomes) {
@@ -227,7 +256,7 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.rows.inc({ outcome: 'failed' }, outcomes.length - ok);
   }
 
-  private async runChunk(tx: Tx, file: BatchFileRow, principal: Principal, from: number, chunk: FileRow[], savepoints: boolean): Promise<RowOutcome[]> {
+  private async runChunk(tx: Tx, file: BatchFileRow, principal: Principal, lane: number, from: number, chunk: FileRow[], savepoints: boolean): Promise<RowOutcome[]> {
     const outcomes: RowOutcome[] = [];
     for (const row of chunk) {
       if (savepoints) await tx.query('SAVEPOINT batch_row');
@@ -245,7 +274,7 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     const failures = outcomes.filter((o): o is { ok: false; failure: FailureRow } => !o.ok).map((o) => o.failure);
     await this.store.recordProgress(
       tx,
-      { id: file.id, owner: this.instanceId, from, to: chunk[chunk.length - 1].n, succeeded: outcomes.length - failures.length, failed: failures.length, leaseMs: this.config.batch.leaseMs },
+      { id: file.id, owner: this.instanceId, lane, from, to: chunk[chunk.length - 1].n, succeeded: outcomes.length - failures.length, failed: failures.length, leaseMs: this.config.batch.leaseMs },
       failures,
     );
     return outcomes;

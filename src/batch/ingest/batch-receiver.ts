@@ -152,6 +152,7 @@ export class BatchReceiver {
       chunks,
       totalRows: refusal ? 0 : probe.dataRows,
       infAck: ack,
+      lanes: this.config.batch.lanes,
     });
     const row = (await this.store.byId(this.db, id))!;
     this.metrics.received(row.status);
