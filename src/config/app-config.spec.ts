@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, PROJECT_ROOT } from './app-config';
 
@@ -119,8 +119,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig(asEnv)).not.toThrow();
   });
 
-  it('documents every setting of config/defaults.json in the README configuration table', () => {
-    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  it('documents every setting of config/defaults.json in the README configuration table (or an area's docs/*.md table)', () => {
+    const docs = join(PROJECT_ROOT, 'docs');
+    const readme = [join(PROJECT_ROOT, 'README.md'), ...(existsSync(docs) ? readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => join(docs, f)) : [])]
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     const undocumented = settings.filter((k) => !new RegExp(`^\\|\\s*\`${k}\`\\s*\\|`, 'm').test(readme));
     expect(undocumented).toEqual([]);
   });
