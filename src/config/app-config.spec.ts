@@ -119,7 +119,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig(asEnv)).not.toThrow();
   });
 
-  it('documents every setting of config/defaults.json in the README configuration table (or an area's docs/*.md table)', () => {
+  it('documents every setting of config/defaults.json in the README configuration table (or in a docs/*.md table)', () => {
     const docs = join(PROJECT_ROOT, 'docs');
     const readme = [join(PROJECT_ROOT, 'README.md'), ...(existsSync(docs) ? readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => join(docs, f)) : [])]
       .map((f) => readFileSync(f, 'utf8'))
