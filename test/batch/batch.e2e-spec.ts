@@ -1,6 +1,7 @@
 import { FLAT_FIELDS } from '../../src/batch/domain/flat-record';
 import { BatchStore } from '../../src/batch/infrastructure/batch.store';
-import { BatchProcessor } from '../../src/batch/ingest/batch-processor';
+import { BatchProcessor, laneOf } from '../../src/batch/ingest/batch-processor';
+import { FLAT_FIELDS as FIELDS } from '../../src/batch/domain/flat-record';
 import { Database } from '../../src/database/database';
 import nationalFlu from '../fixtures/batch/national-e2e-flu-create.json';
 import { fileName, fileOf, fluRow, HEADER_LINE, NATIONAL_FLU_FLAT, rowLine } from '../fixtures/batch/flat-rows';
@@ -10,6 +11,7 @@ import { startTestApp, TestApp, testSupplier } from '../support/test-app';
 import { batchClient, csvRows } from './support/batch-client';
 
 const IDS = 'https://batch.example.org/ids';
+const rowValues = (r: Record<string, string>) => FIELDS.map((f) => r[f]);
 
 describe('batch files', () => {
   let t: TestApp;
@@ -110,6 +112,29 @@ describe('batch files', () => {
     expect(outcome[4]).toMatch(/nothing to update/);
     expect(lines[3][10]).toBe(`${dup}^${IDS}`);
     for (const v of [good1, dup, good2]) expect(await byIdentifier(v)).toHaveLength(1);
+  });
+
+  it('a row that breaks its transaction (not a client error) fails alone: the chunk is re-run row by row with savepoints', async () => {
+    // An identifier too large for the unique index: the INSERT fails in the database, after validation.
+    const huge = require('node:crypto').randomBytes(4000).toString('hex');
+    // All three in one lane, hence one chunk (BATCH_CHUNK_ROWS 3).
+    const lanes = t.config.batch.lanes;
+    const laneOfId = (v: string) => laneOf({ n: 0, values: rowValues(fluRow(v)) }, lanes);
+    const sameLane = (tag: string) => {
+      for (;;) {
+        const v = id(tag);
+        if (laneOfId(v) === laneOfId(huge)) return v;
+      }
+    };
+    const [before, after] = [sameLane('sp1'), sameLane('sp2')];
+    const name = fileName('FLU', 'YGM41');
+    expect((await emis.upload(name, fileOf([fluRow(before), fluRow(huge), fluRow(after)]))).status).toBe(202);
+    expect(await emis.settled(name)).toMatchObject({ status: 'processed', rows: { total: 3, succeeded: 2, failed: 1 } });
+    const lines = csvRows((await emis.busAck(name)).text).slice(1);
+    expect(lines.map((l) => l[0].split('^')[1])).toEqual(['2']);
+    expect(lines[0][13]).toMatch(/could not be applied/);
+    for (const v of [before, after]) expect(await byIdentifier(v)).toHaveLength(1);
+    expect(t.logger.entries.some((e) => e.msg === 'batch row failed unexpectedly' && e.row === 2)).toBe(true);
   });
 
   it('a row needs the permission for its operation', async () => {
