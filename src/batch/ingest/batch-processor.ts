@@ -51,10 +51,12 @@ export function recordOf(values: string[]): FlatRecord {
  * The batch worker (BATCH_WORKER_ENABLED): claims files from the PostgreSQL queue (batch_file,
  * FOR UPDATE SKIP LOCKED + a lease, see BatchStore.claim) and applies their rows in file order.
  *
- * Exactly once: rows are applied BATCH_CHUNK_ROWS at a time in one transaction that also moves the
- * file's next_row, fenced on the lease and the position the chunk started from. A crash rolls the
- * open chunk back, and whoever claims the file next (after the lease expires) starts reading at
- * next_row: no row is skipped, none applied twice.
+ * Exactly once: a file's rows are split into BATCH_LANES lanes by identifier (a record's rows
+ * share a lane and keep their file order). Each lane applies BATCH_CHUNK_ROWS rows per
+ * transaction, and that transaction also moves the lane's position (batch_lane), fenced on the
+ * lease and on the position the chunk started from. A crash rolls the open chunks back, and
+ * whoever claims the file next (after the lease expires) resumes each lane after its last done
+ * row: no row is skipped, none applied twice. Lanes overlap their round trips to the database.
  *
  * A failing row fails alone: a row refused by the checks, the conversion, validation or the
  * aggregate (FhirError) has written nothing, so the chunk goes on. Any other error may have broken
