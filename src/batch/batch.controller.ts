@@ -9,7 +9,7 @@ import { Errors } from '../fhir/operation-outcome';
 import { ExportChanges } from '../immunization/public';
 import { csvLine } from './domain/csv';
 import { FLAT_FIELDS, fhirToFlat } from './domain/flat-record';
-import { statusDocument } from './domain/status';
+import { statusDocument, summaryDocument } from './domain/status';
 import { BatchFileRow, BatchStore } from './infrastructure/batch.store';
 import { AckWriter } from './ingest/ack-writer';
 import { BatchProcessor } from './ingest/batch-processor';
@@ -88,6 +88,14 @@ export class BatchController {
     res.status(200).type(CSV);
     for await (const piece of this.acks.busAck(file)) res.write(piece);
     res.end();
+  }
+
+  @Get('files/:fileName/summary')
+  @ApiOperation({ summary: "A processed batch file's JSON summary (rows, successes, failures)" })
+  async summary(@Param('fileName') fileName: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
+    const file = await this.ownFile(fileName, who);
+    if (file.status !== 'processed') throw Errors.notFound(`The summary of ${fileName} is not written yet (status ${statusDocument(file).status}).`);
+    res.status(200).json(summaryDocument(file));
   }
 
   @Get('delta')

@@ -70,6 +70,7 @@ describe('batch files', () => {
     expect(bus.status).toBe(200);
     expect(csvRows(bus.text)).toHaveLength(1);
     expect(csvRows(bus.text)[0].slice(-2)).toEqual(['IMMS_ID', 'OPERATION_OUTCOME']);
+    expect((await emis.summary(name)).body).toEqual({ fileName: name, supplier: 'EMIS', vaccineType: 'FLU', rows: 5, successes: 5, failures: 0, completedAt: done.completedAt });
 
     const [ra] = await byIdentifier(a);
     expect(ra.meta.versionId).toBe('2');
@@ -172,6 +173,7 @@ describe('batch files', () => {
     expect(res.body.completedAt).not.toBeNull();
     expect(csvRows((await emis.infAck(name)).text)[1][7]).toContain(reason);
     expect((await emis.busAck(name)).status).toBe(404);
+    expect((await emis.summary(name)).status).toBe(404);
   });
 
   it.each([

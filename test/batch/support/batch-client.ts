@@ -12,6 +12,7 @@ export function batchClient(t: TestApp, token: string) {
     status: (name: string) => auth(t.http.get(`${BATCH}/files/${encodeURIComponent(name)}`)),
     infAck: (name: string) => auth(t.http.get(`${BATCH}/files/${encodeURIComponent(name)}/inf-ack`)).buffer(true),
     busAck: (name: string) => auth(t.http.get(`${BATCH}/files/${encodeURIComponent(name)}/bus-ack`)).buffer(true),
+    summary: (name: string) => auth(t.http.get(`${BATCH}/files/${encodeURIComponent(name)}/summary`)),
     delta: (query = '') => auth(t.http.get(`${BATCH}/delta${query}`)).buffer(true),
     /** Polls the status document until the file is processed or rejected. */
     async settled(name: string, timeoutMs = 120_000): Promise<any> {
