@@ -79,7 +79,7 @@ describe('batch crash recovery', () => {
 
   it(`a server killed with SIGKILL mid-file resumes after a restart: all ${ROWS} rows applied exactly once (${onPostgres ? 'PostgreSQL' : 'PGlite on disk'})`, async () => {
     server = new ServerProcess(port, env);
-    await server.start();
+    await server.start(300_000); // PGlite on disk starts slowly on a loaded machine
     let token = await server.token(supplier);
     const status = async (name: string) => {
       const res = await fetch(`${server!.url}${BATCH}/files/${name}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -112,7 +112,7 @@ describe('batch crash recovery', () => {
     expect(before.rows.succeeded).toBeLessThan(ROWS);
 
     server = new ServerProcess(port, env);
-    await server.start();
+    await server.start(300_000); // PGlite on disk starts slowly on a loaded machine
     token = await server.token(supplier);
     let after: any;
     const until2 = Date.now() + 1_500_000;

@@ -175,46 +175,50 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     const lanesDone = await this.store.laneProgress(this.db, file.id);
     if (lanesDone.length !== file.lanes) throw new Error(`batch file ${file.id} has ${lanesDone.length} lane rows, expected ${file.lanes}`);
     const from = Math.min(...lanesDone);
+    const stop: { failure: unknown } = { failure: null };
+    const principal = this.principalOf(file);
+    this.logger.info('batch file processing', { file: file.file_name, instance: this.instanceId, fromRow: from, total: file.total_rows, lanes: file.lanes });
+    // The lease is renewed by every chunk commit, and by this timer in between (a chunk can take
+    // longer than a lease on a starved machine). A lost lease stops the file here.
+    const renewal = setInterval(() => {
+      this.store.renew(this.db, file.id, this.instanceId, this.config.batch.leaseMs).then(
+        (held) => void (held || (stop.failure ??= new LeaseLost())),
+        (e) => this.logger.warn('batch worker: renewing a lease failed', { file: file.file_name, error: (e as Error).message }),
+      );
+    }, Math.max(200, Math.floor(this.config.batch.leaseMs / 3)));
+    try {
+      return await this.processLanes(file, principal, lanesDone, from, started, stop);
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  private async processLanes(file: BatchFileRow, principal: Principal, lanesDone: number[], from: number, started: number, stop: { failure: unknown }) {
+    // One reader; each lane applies its rows in file order, a chunk per transaction, one chunk in
+    // flight per lane. The lanes run side by side on their own connections.
     let applied = 0;
     let lastLog = Date.now();
     let lastLogApplied = 0;
-    const principal = this.principalOf(file);
-    this.logger.info('batch file processing', { file: file.file_name, instance: this.instanceId, fromRow: from, total: file.total_rows, lanes: file.lanes });
-    // One reader; each lane applies its rows in file order, a chunk per transaction, one chunk in
-    // flight per lane. The lanes run side by side on their own connections.
-    const buffers: FileRow[][] = lanesDone.map(() => []);
-    const inflight: Promise<void>[] = lanesDone.map(() => Promise.resolve());
-    let failure: unknown = null;
-    const launch = async (lane: number) => {
-      await inflight[lane];
-      if (failure) return;
-      const chunk = buffers[lane];
-      buffers[lane] = [];
-      const laneFrom = lanesDone[lane];
-      lanesDone[lane] = chunk[chunk.length - 1].n;
-      inflight[lane] = this.applyChunk(file, principal, lane, laneFrom, chunk).then(
-        () => void (applied += chunk.length),
-        (e) => void (failure ??= e),
-      );
-    };
-    for await (const row of this.rows(file, from)) {
-      if (failure || !this.running) break;
-      const lane = laneOf(row, file.lanes);
-      if (row.n <= lanesDone[lane]) continue; // done before a restart
-      buffers[lane].push(row);
-      if (buffers[lane].length >= this.config.batch.chunkRows) await launch(lane);
+    const every = this.config.batch.progressLogMs;
+    const log = (force: boolean) => {
       const now = Date.now();
-      if (now - lastLog >= this.config.batch.progressLogMs) {
-        const rate = ((applied - lastLogApplied) * 1000) / (now - lastLog);
-        this.metrics.setRate(rate);
-        this.logger.info('batch file progress', { file: file.file_name, rowsThisRun: applied, total: file.total_rows, rowsPerSecond: Math.round(rate) });
-        lastLog = now;
-        lastLogApplied = applied;
-      }
+      if (!force && now - lastLog < every) return;
+      const rate = ((applied - lastLogApplied) * 1000) / Math.max(1, now - lastLog);
+      this.metrics.setRate(rate);
+      this.logger.info('batch file progress', { file: file.file_name, rowsThisRun: applied, total: file.total_rows, rowsPerSecond: Math.round(rate) });
+      lastLog = now;
+      lastLogApplied = applied;
+    };
+    // Every few seconds while the file runs: after a chunk commits, or from the timer when none does.
+    const progress = setInterval(() => log(false), every);
+    try {
+      await this.runLanes(file, principal, lanesDone, from, stop, (n) => {
+        applied += n;
+        log(false);
+      });
+    } finally {
+      clearInterval(progress);
     }
-    if (!failure && this.running) for (let lane = 0; lane < buffers.length; lane++) if (buffers[lane].length) await launch(lane);
-    await Promise.all(inflight);
-    if (failure) throw failure;
     if (!this.running) return; // stopping: the lease is released, another instance resumes from the lanes' progress
     if (!(await this.store.complete(this.db, file.id, this.instanceId))) throw new LeaseLost();
     this.metrics.setRate(0);
@@ -229,6 +233,33 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       rowsPerSecond: Math.round(applied / Math.max(seconds, 0.001)),
     });
     if (final.source === 'inbox') await this.acks.writeBusAck(final);
+  }
+
+  private async runLanes(file: BatchFileRow, principal: Principal, lanesDone: number[], from: number, stop: { failure: unknown }, done: (rows: number) => void) {
+    const buffers: FileRow[][] = lanesDone.map(() => []);
+    const inflight: Promise<void>[] = lanesDone.map(() => Promise.resolve());
+    const launch = async (lane: number) => {
+      await inflight[lane];
+      if (stop.failure) return;
+      const chunk = buffers[lane];
+      buffers[lane] = [];
+      const laneFrom = lanesDone[lane];
+      lanesDone[lane] = chunk[chunk.length - 1].n;
+      inflight[lane] = this.applyChunk(file, principal, lane, laneFrom, chunk).then(
+        () => done(chunk.length),
+        (e) => void (stop.failure ??= e),
+      );
+    };
+    for await (const row of this.rows(file, from)) {
+      if (stop.failure || !this.running) break;
+      const lane = laneOf(row, file.lanes);
+      if (row.n <= lanesDone[lane]) continue; // done before a restart
+      buffers[lane].push(row);
+      if (buffers[lane].length >= this.config.batch.chunkRows) await launch(lane);
+    }
+    if (!stop.failure && this.running) for (let lane = 0; lane < buffers.length; lane++) if (buffers[lane].length) await launch(lane);
+    await Promise.all(inflight);
+    if (stop.failure) throw stop.failure;
   }
 
   /**
