@@ -152,7 +152,9 @@ export class BatchReceiver {
       chunks,
       totalRows: refusal ? 0 : probe.dataRows,
       infAck: ack,
-      lanes: this.config.batch.lanes,
+      // Embedded PGlite runs one statement at a time: lanes could only queue behind each other
+      // (and hold the single session longer, in front of API calls).
+      lanes: this.db.isEmbedded ? 1 : this.config.batch.lanes,
     });
     const row = (await this.store.byId(this.db, id))!;
     this.metrics.received(row.status);
