@@ -267,6 +267,9 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
    * no savepoints; on an error that may have broken the transaction, again with one per row.
    */
   private async applyChunk(file: BatchFileRow, principal: Principal, lane: number, from: number, chunk: FileRow[]) {
+    // Let the event loop breathe between chunks: on embedded PGlite every statement resolves as a
+    // microtask, so back-to-back chunks would otherwise never let an HTTP request in.
+    await new Promise((r) => setImmediate(r));
     let outcomes: RowOutcome[];
     try {
       outcomes = await this.db.withTransaction((tx) => this.runChunk(tx, file, principal, lane, from, chunk, false));
