@@ -3,6 +3,7 @@ import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { BatchModule } from './batch/batch.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { FhirConventionsInterceptor } from './fhir/fhir-conventions.interceptor';
@@ -17,7 +18,7 @@ import { FhirModule } from './fhir/fhir.module';
 import { SearchModule } from './search/search.module';
 
 /** Feature modules, in the order their routes should appear in the docs. */
-export const FEATURE_MODULES: Type<unknown>[] = [ImmunizationModule, SearchModule, NotificationModule, PatientModule];
+export const FEATURE_MODULES: Type<unknown>[] = [ImmunizationModule, SearchModule, NotificationModule, PatientModule, BatchModule];
 
 @Module({})
 export class AppModule {

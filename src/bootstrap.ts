@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
 import { AuditTrail } from './audit/audit-trail';
+import { exceptStreamedUploads } from './batch/streamed-body';
 import { AppConfig, FHIR_BASE_PATH } from './config/app-config';
 import { requestScope } from './database/request-scope';
 import { ConnectionDrain } from './fhir/connection-drain';
@@ -34,7 +35,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
     requestScope.run({ sqlStatements: 0 }, () => context(req, res, next));
   });
   app.use(app.get(AuditTrail).middleware);
-  app.use(bodyReader(config.maxBodyBytes));
+  // Batch file uploads stream their body to storage themselves (the file may be far above the limit).
+  app.use(exceptStreamedUploads(bodyReader(config.maxBodyBytes)));
 
   const doc = new DocumentBuilder()
     .setTitle('Immunisation FHIR API')

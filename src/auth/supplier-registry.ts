@@ -13,11 +13,16 @@ export interface Supplier {
   name: string;
   permissions: PermissionSet;
   grants: string[];
-  /** Roles beyond vaccine-type permissions: `patient-admin` may merge patients (POST /Patient/$merge). */
+  /**
+   * Roles beyond vaccine-type permissions: `patient-admin` may merge patients (POST /Patient/$merge),
+   * `delta-reader` may read the flat delta export (GET /batch/delta).
+   */
   roles: string[];
   clients: Client[];
   /** Requests per second, or null for no limit. */
   rateLimitPerSecond: number | null;
+  /** ODS organisation codes the supplier sends batch files for (upper case). */
+  odsCodes?: string[];
 }
 
 /** The registered suppliers (SUPPLIERS_FILE): who may call, with which keys, and what they may do. */
@@ -58,13 +63,19 @@ export class SupplierRegistry {
     return this.byClientId.get(clientId)?.clients.find((c) => c.clientId === clientId);
   }
 
+  /** The supplier that owns an ODS code (batch files), case-insensitive. */
+  byOdsCode(code: string): Supplier | undefined {
+    const c = code.toUpperCase();
+    return this.all().find((s) => s.odsCodes?.includes(c));
+  }
+
   all(): Supplier[] {
     return [...this.byName.values()];
   }
 }
 
 /** Every role a supplier may be given in the suppliers file. */
-export const SUPPLIER_ROLES = ['patient-admin'] as const;
+export const SUPPLIER_ROLES = ['patient-admin', 'delta-reader'] as const;
 
 function parseSuppliers(raw: unknown): Supplier[] {
   const list = (raw as { suppliers?: unknown })?.suppliers;
@@ -78,8 +89,14 @@ function parseSuppliers(raw: unknown): Supplier[] {
     const clients = Array.isArray(s.clients) ? s.clients : [];
     const rate = s.rateLimitPerSecond;
     if (rate !== undefined && rate !== null && !(typeof rate === 'number' && rate > 0)) throw new Error(`${where}.rateLimitPerSecond must be a positive number`);
-    const roles = s.roles ?? [];
-    if (!Array.isArray(roles) || roles.some((r) => !(SUPPLIER_ROLES as readonly unknown[]).includes(r))) {
+    const stringList = (v: unknown, field: string): string[] => {
+      if (v === undefined) return [];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x)) throw new Error(`${where}.${field} must be an array of non-empty strings`);
+      return v as string[];
+    };
+    const odsCodes = stringList(s.odsCodes, 'odsCodes').map((c) => c.toUpperCase());
+    const roles = stringList(s.roles, 'roles');
+    if (roles.some((r) => !(SUPPLIER_ROLES as readonly string[]).includes(r))) {
       throw new Error(`${where}.roles must be an array of ${SUPPLIER_ROLES.join(', ')}`);
     }
     let permissions: PermissionSet;
@@ -91,9 +108,10 @@ function parseSuppliers(raw: unknown): Supplier[] {
     return {
       name: s.name,
       grants: grants as string[],
-      roles: roles as string[],
       permissions,
       rateLimitPerSecond: typeof rate === 'number' ? rate : null,
+      odsCodes,
+      roles,
       clients: clients.map((c: Record<string, unknown>, j: number) => {
         const cw = `${where}.clients[${j}]`;
         if (typeof c?.clientId !== 'string' || !c.clientId) throw new Error(`${cw}.clientId must be a non-empty string`);

@@ -70,6 +70,21 @@ export interface AppConfig {
   mnsInboxPollMs: number;
   mnsInboxLeaseMs: number;
   patientRegisterRefreshMs: number;
+  /** Batch channel (docs/batch.md). */
+  batch: {
+    workerEnabled: boolean;
+    workers: number;
+    lanes: number;
+    chunkRows: number;
+    pollMs: number;
+    leaseMs: number;
+    maxFileBytes: number;
+    inboxDir: string | null;
+    ackDir: string | null;
+    inboxPollMs: number;
+    progressLogMs: number;
+    deltaMaxCount: number;
+  };
 }
 
 /** A bad setting: the message is one line that names the variable. */
@@ -231,6 +246,20 @@ export function loadConfig(env: Raw = process.env): AppConfig {
     mnsInboxPollMs: r.int('MNS_INBOX_POLL_MS', 10, 600_000),
     mnsInboxLeaseMs: r.int('MNS_INBOX_LEASE_MS', 100, 3_600_000),
     patientRegisterRefreshMs: r.int('PATIENT_REGISTER_REFRESH_MS', 100, 3_600_000),
+    batch: {
+      workerEnabled: r.bool('BATCH_WORKER_ENABLED'),
+      workers: r.int('BATCH_WORKERS', 1, 16),
+      lanes: r.int('BATCH_LANES', 1, 32),
+      chunkRows: r.int('BATCH_CHUNK_ROWS', 1, 5000),
+      pollMs: r.int('BATCH_POLL_MS', 10, 600_000),
+      leaseMs: r.int('BATCH_LEASE_MS', 1000, 3_600_000),
+      maxFileBytes: r.int('BATCH_MAX_FILE_BYTES', 1024, 2 ** 40),
+      inboxDir: r.optional('BATCH_INBOX_DIR') && fromRoot(r.optional('BATCH_INBOX_DIR')!),
+      ackDir: r.optional('BATCH_ACK_DIR') && fromRoot(r.optional('BATCH_ACK_DIR')!),
+      inboxPollMs: r.int('BATCH_INBOX_POLL_MS', 50, 600_000),
+      progressLogMs: r.int('BATCH_PROGRESS_LOG_MS', 100, 3_600_000),
+      deltaMaxCount: r.int('BATCH_DELTA_MAX_COUNT', 1, 100_000),
+    },
   };
 }
 

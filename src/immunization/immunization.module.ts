@@ -1,5 +1,6 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { JsonLogger } from '../logging/json-logger';
+import { ApplyImmunizationRowHandler } from './commands/apply-immunization-row/apply-immunization-row.handler';
 import { CreateImmunizationHandler } from './commands/create-immunization/create-immunization.handler';
 import { DeleteImmunizationHandler } from './commands/delete-immunization/delete-immunization.handler';
 import { ImmunizationWriter } from './commands/immunization-writer';
@@ -9,6 +10,7 @@ import { ImmunizationController } from './immunization.controller';
 import { ImmunizationRepository } from './infrastructure/immunization.repository';
 import { ChangeProjectors } from './public/change-projectors';
 import { ImmunizationChangeFeedHandler, ImmunizationHistoryHandler } from './queries/immunization-history/immunization-history.handler';
+import { ExportChangesHandler } from './queries/export-changes/export-changes.handler';
 import { ReadImmunizationHandler } from './queries/read-immunization/read-immunization.handler';
 import { warmUpValidation } from './validation/validate-immunization';
 
@@ -26,6 +28,8 @@ import { warmUpValidation } from './validation/validate-immunization';
     UpdateImmunizationHandler,
     DeleteImmunizationHandler,
     MovePatientRecordsHandler,
+    ApplyImmunizationRowHandler,
+    ExportChangesHandler,
     ReadImmunizationHandler,
     ImmunizationHistoryHandler,
     ImmunizationChangeFeedHandler,

@@ -41,7 +41,8 @@ export interface TestSupplier {
   permissions: string[];
   clientId: string;
   rateLimitPerSecond?: number;
-  /** Roles from the suppliers file (e.g. patient-admin). */
+  /** Batch files: the ODS codes this supplier sends for. */
+  odsCodes?: string[];
   roles?: string[];
   /** Key pair whose public half is registered for the client (RSA by default). */
   keys: { kid: string; alg: 'RS512' | 'RS256' | 'ES256'; privateKey: KeyObject; publicKey: KeyObject }[];
@@ -53,7 +54,7 @@ function keyPair(kid: string, alg: 'RS512' | 'RS256' | 'ES256') {
 }
 
 /** A supplier for tests, with a fresh key pair for its client. */
-export function testSupplier(name: string, permissions: string[], extra: Partial<Pick<TestSupplier, 'rateLimitPerSecond' | 'roles'>> = {}): TestSupplier {
+export function testSupplier(name: string, permissions: string[], extra: Partial<Pick<TestSupplier, 'rateLimitPerSecond' | 'odsCodes' | 'roles'>> = {}): TestSupplier {
   const clientId = `${name.toLowerCase()}-client`;
   return { name, permissions, clientId, keys: [keyPair(`${name}-rs`, 'RS512'), keyPair(`${name}-ec`, 'ES256')], ...extra };
 }
@@ -135,6 +136,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         name: s.name,
         permissions: s.permissions,
         rateLimitPerSecond: s.rateLimitPerSecond,
+        odsCodes: s.odsCodes,
         roles: s.roles,
         clients: [{ clientId: s.clientId, jwks: { keys: s.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg })) } }],
       })),

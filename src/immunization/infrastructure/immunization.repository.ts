@@ -60,6 +60,8 @@ export interface EventRow {
   recorded_at: Date;
   immunization_id: string;
   txid: string;
+  /** Only the change feed reads it. */
+  supplier?: string;
 }
 
 /** Feed position: events are read in (txid, seq) order, see changeFeed(). */
@@ -250,7 +252,7 @@ export class ImmunizationRepository {
    */
   async changeFeed(db: SqlExecutor, q: { since: Date | null; after: FeedCursor | null; types: string[]; limit: number }): Promise<EventRow[]> {
     const { rows } = await db.query<EventRow>(
-      `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, resource, recorded_at
+      `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, supplier, resource, recorded_at
          FROM immunization_event e
         WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
           AND ($1::timestamptz IS NULL OR recorded_at >= $1)

@@ -16,6 +16,8 @@ export function writeSuppliersFile(dir: string, suppliers: TestSupplier[]): stri
       suppliers: suppliers.map((s) => ({
         name: s.name,
         permissions: s.permissions,
+        odsCodes: s.odsCodes,
+        roles: s.roles,
         clients: [{ clientId: s.clientId, jwks: { keys: s.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg })) } }],
       })),
     }),

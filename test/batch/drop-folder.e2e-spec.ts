@@ -1,0 +1,89 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileName, fileOf, fluRow } from '../fixtures/batch/flat-rows';
+import { fhirClient } from '../support/fhir-client';
+import { BASE } from '../support/immunization-fixture';
+import { startTestApp, TestApp, testSupplier } from '../support/test-app';
+import { csvRows } from './support/batch-client';
+
+async function eventually<T>(what: string, fn: () => T | undefined, timeoutMs = 120_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The drop folder (BATCH_INBOX_DIR → BATCH_ACK_DIR), the batch metrics and the per-file progress log line. */
+describe('batch drop folder, metrics and progress log', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'imms-batch-drop-'));
+  const inbox = join(dir, 'inbox');
+  const acks = join(dir, 'acks');
+  let t: TestApp;
+
+  beforeAll(async () => {
+    mkdirSync(inbox, { recursive: true });
+    t = await startTestApp({
+      suppliers: [testSupplier('EMIS', ['*.CRUDS'], { odsCodes: ['YGM41'] })],
+      env: { BATCH_INBOX_DIR: inbox, BATCH_ACK_DIR: acks, BATCH_INBOX_POLL_MS: '100', BATCH_POLL_MS: '50', BATCH_CHUNK_ROWS: '2', BATCH_LANES: '1', BATCH_PROGRESS_LOG_MS: '100' },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ack = (name: string, kind: string) => join(acks, `${name.replace(/\.csv$/, '')}_${kind}`);
+
+  it('a file dropped in the inbox is taken as its ODS code owner\'s upload; InfAck, BusAck and the JSON summary appear in the ack folder', async () => {
+    const name = fileName('FLU', 'YGM41');
+    const ids = Array.from({ length: 60 }, (_, i) => `drop-${process.pid}-${i}`);
+    writeFileSync(join(inbox, name), fileOf([...ids.map((id) => fluRow(id)), fluRow('', { ACTION_FLAG: 'NEW' })]));
+
+    const summaryFile = await eventually('the summary', () => (existsSync(ack(name, 'summary.json')) ? ack(name, 'summary.json') : undefined));
+    expect(JSON.parse(readFileSync(summaryFile, 'utf8'))).toMatchObject({ fileName: name, supplier: 'EMIS', vaccineType: 'FLU', rows: 61, successes: 60, failures: 1 });
+    const inf = csvRows(readFileSync(ack(name, 'InfAck.csv'), 'utf8'));
+    expect(inf[1].slice(1, 4)).toEqual(['Success', 'Information', 'OK']);
+    const bus = csvRows(readFileSync(ack(name, 'BusAck.csv'), 'utf8'));
+    expect(bus.slice(1).map((l) => [l[0].split('^')[1], l[13]])).toEqual([['61', 'UNIQUE_ID or UNIQUE_ID_URI is missing']]);
+    expect(readdirSync(inbox).filter((f) => !f.startsWith('.'))).toEqual([]);
+    expect(readdirSync(join(inbox, '.taken'))).toEqual([]);
+
+    const api = fhirClient(t, await t.tokenFor('EMIS'));
+    const found = await api.get(`${BASE}/Immunization?identifier=${encodeURIComponent(`https://batch.example.org/ids|${ids[59]}`)}`);
+    expect(found.body.entry.some((e: any) => e.resource.resourceType === 'Immunization')).toBe(true);
+
+    // A progress line every BATCH_PROGRESS_LOG_MS while a file runs, and one when it is done.
+    const lines = t.logger.entries.filter((e) => e.file === name);
+    expect(lines.some((e) => e.msg === 'batch file progress' && typeof e.rowsPerSecond === 'number')).toBe(true);
+    expect(lines.find((e) => e.msg === 'batch file processed')).toMatchObject({ succeeded: 60, failed: 1 });
+  });
+
+  it.each([
+    ['an ODS code no supplier owns', () => fileName('FLU', 'NOBODY1'), 'Not processed - Unauthorised'],
+    ['a bad name', () => 'FLU_Vaccinations_v5_YGM41.csv', 'is not valid'],
+  ])('a file with %s gets a failure InfAck and nothing else', async (_what, name, text) => {
+    const n = name();
+    writeFileSync(join(inbox, n), fileOf([fluRow(`drop-bad-${process.pid}`)]));
+    const file = await eventually('the InfAck', () => (existsSync(ack(n, 'InfAck.csv')) ? ack(n, 'InfAck.csv') : undefined));
+    const row = csvRows(readFileSync(file, 'utf8'))[1];
+    expect(row[1]).toBe('Failure');
+    expect(row[7]).toContain(text);
+    expect(row[11]).toBe('False');
+    expect(existsSync(ack(n, 'BusAck.csv'))).toBe(false);
+  });
+
+  it('GET /metrics shows files by status, rows, rate, queue depth and oldest queued age', async () => {
+    const res = await t.http.get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/^batch_files\{status="processed"\} [1-9]/m);
+    expect(res.text).toMatch(/^batch_rows_total\{outcome="succeeded"\} 60$/m);
+    expect(res.text).toMatch(/^batch_rows_total\{outcome="failed"\} 1$/m);
+    expect(res.text).toMatch(/^batch_queue_depth 0$/m);
+    expect(res.text).toMatch(/^batch_oldest_queued_file_age_seconds 0$/m);
+    expect(res.text).toMatch(/^batch_rows_per_second \d/m);
+  });
+});
