@@ -1,5 +1,5 @@
 // Module boundaries (docs/architecture.md): a feature module is entered only through its public/
-// folder. fhir/, database/, config/, auth/, audit/, logging/, metrics/, health/ and the app's root files
+// folder. fhir/, database/, config/, auth/, audit/, logging/, metrics/, health/, scheduling/ and the app's root files
 // are shared infrastructure that any module may import.
 const FEATURES = '(immunization|search|patient|notification|batch|openapi)';
 

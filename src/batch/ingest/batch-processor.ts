@@ -13,7 +13,7 @@ import { emptyFlat, FLAT_FIELDS, FlatRecord, flatToFhir } from '../domain/flat-r
 import { BatchFileRow, BatchStore, FailureRow, LeaseLost } from '../infrastructure/batch.store';
 import { BatchMetrics } from '../batch.metrics';
 import { AckWriter } from './ack-writer';
-import { retryDelayMs } from '../../notification/relay/backoff';
+import { retryDelayMs } from '../../scheduling/backoff';
 
 /** One data row of a file: its number (1 = first row after the headers) and its values. */
 export interface FileRow {

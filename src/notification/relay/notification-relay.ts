@@ -12,7 +12,7 @@ import { RestHookSender } from '../delivery/rest-hook.sender';
 import { Attempt, Cursor, NotificationStore, OutboxRow, SubscriptionRow } from '../infrastructure/notification.store';
 import { NotificationMetrics } from '../notification.metrics';
 import { actionOf, renderSignal, SignalEvent } from '../signal/signals';
-import { retryDelayMs } from './backoff';
+import { retryDelayMs } from '../../scheduling/backoff';
 
 /** Outbox rows read per query while working on one subscription. */
 const BATCH = 100;
