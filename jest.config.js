@@ -6,7 +6,10 @@ module.exports = {
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
-      displayName: 'e2e', testEnvironment: 'node', transform, rootDir: '.',
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      transform,
+      rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },

@@ -25,10 +25,23 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'imms-audit-bench-'));
   const suppliersFile = join(dir, 'suppliers.json');
   const clientKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
-  writeFileSync(suppliersFile, JSON.stringify({ suppliers: [{ name: 'BENCH', permissions: ['*.CRUDS'], clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }] }] }));
+  writeFileSync(
+    suppliersFile,
+    JSON.stringify({
+      suppliers: [
+        { name: 'BENCH', permissions: ['*.CRUDS'], clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }] },
+      ],
+    }),
+  );
   if (process.env.DATABASE_URL) {
     const db = new URL(process.env.DATABASE_URL).pathname.slice(1);
-    execFileSync('psql', [new URL('/postgres', process.env.DATABASE_URL).toString(), '-qc', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`, '-c', `CREATE DATABASE ${db}`]);
+    execFileSync('psql', [
+      new URL('/postgres', process.env.DATABASE_URL).toString(),
+      '-qc',
+      `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`,
+      '-c',
+      `CREATE DATABASE ${db}`,
+    ]);
   }
   const { loadConfig } = require(join(root, 'dist/config/app-config'));
   const { createApp } = require(join(root, 'dist/bootstrap'));
@@ -89,7 +102,20 @@ async function main() {
   const avg = (xs, f) => xs.reduce((s, x) => s + x[f], 0) / xs.length;
   const off = avg(results.off, 'rps');
   const on = avg(results.on, 'rps');
-  console.log(JSON.stringify({ database: process.env.DATABASE_URL ? 'postgres' : 'pglite', seconds, rounds, connections, readsPerSecondAuditOff: Math.round(off), readsPerSecondAuditOn: Math.round(on), ratioOnOff: +(on / off).toFixed(3), p99msOff: avg(results.off, 'p99'), p99msOn: avg(results.on, 'p99'), auditReadRows: rows[0].n }));
+  console.log(
+    JSON.stringify({
+      database: process.env.DATABASE_URL ? 'postgres' : 'pglite',
+      seconds,
+      rounds,
+      connections,
+      readsPerSecondAuditOff: Math.round(off),
+      readsPerSecondAuditOn: Math.round(on),
+      ratioOnOff: +(on / off).toFixed(3),
+      p99msOff: avg(results.off, 'p99'),
+      p99msOn: avg(results.on, 'p99'),
+      auditReadRows: rows[0].n,
+    }),
+  );
 }
 
 main().catch((e) => {

@@ -30,16 +30,39 @@ const { csvLine } = require(join(root, 'dist/batch/domain/csv.js'));
 /** A valid FLU row (the national e2e payload's values) with its own identifier. */
 function row(i, run) {
   const r = {
-    NHS_NUMBER: '5994201928', PERSON_FORENAME: 'PHILLIPS', PERSON_SURNAME: 'OAKLEY', PERSON_DOB: '20090923', PERSON_GENDER_CODE: '1',
-    PERSON_POSTCODE: 'ZZ99 4QZ', DATE_AND_TIME: '20251106T21075600', SITE_CODE: 'B0C4P', SITE_CODE_TYPE_URI: 'https://fhir.nhs.uk/Id/ods-organization-code',
-    UNIQUE_ID: `${run}-${i}`, UNIQUE_ID_URI: 'https://bench.example.org/ids', ACTION_FLAG: 'NEW', PERFORMING_PROFESSIONAL_FORENAME: 'Darren',
-    PERFORMING_PROFESSIONAL_SURNAME: 'Furlong', RECORDED_DATE: '20251106', PRIMARY_SOURCE: 'TRUE', VACCINATION_PROCEDURE_CODE: '884861000000100',
-    VACCINATION_PROCEDURE_TERM: 'Seasonal influenza vaccination', DOSE_SEQUENCE: '1', VACCINE_PRODUCT_CODE: '34680411000001107',
+    NHS_NUMBER: '5994201928',
+    PERSON_FORENAME: 'PHILLIPS',
+    PERSON_SURNAME: 'OAKLEY',
+    PERSON_DOB: '20090923',
+    PERSON_GENDER_CODE: '1',
+    PERSON_POSTCODE: 'ZZ99 4QZ',
+    DATE_AND_TIME: '20251106T21075600',
+    SITE_CODE: 'B0C4P',
+    SITE_CODE_TYPE_URI: 'https://fhir.nhs.uk/Id/ods-organization-code',
+    UNIQUE_ID: `${run}-${i}`,
+    UNIQUE_ID_URI: 'https://bench.example.org/ids',
+    ACTION_FLAG: 'NEW',
+    PERFORMING_PROFESSIONAL_FORENAME: 'Darren',
+    PERFORMING_PROFESSIONAL_SURNAME: 'Furlong',
+    RECORDED_DATE: '20251106',
+    PRIMARY_SOURCE: 'TRUE',
+    VACCINATION_PROCEDURE_CODE: '884861000000100',
+    VACCINATION_PROCEDURE_TERM: 'Seasonal influenza vaccination',
+    DOSE_SEQUENCE: '1',
+    VACCINE_PRODUCT_CODE: '34680411000001107',
     VACCINE_PRODUCT_TERM: 'Quadrivalent influenza vaccine (split virion, inactivated) suspension for injection 0.5ml pre-filled syringes',
-    VACCINE_MANUFACTURER: 'Sanofi Pasteur', BATCH_NUMBER: '794506', EXPIRY_DATE: '20271106', SITE_OF_VACCINATION_CODE: '368208006',
-    SITE_OF_VACCINATION_TERM: 'Left upper arm structure (body structure)', ROUTE_OF_VACCINATION_CODE: '34206005',
-    ROUTE_OF_VACCINATION_TERM: 'Subcutaneous route (qualifier value)', DOSE_AMOUNT: '0.3', DOSE_UNIT_CODE: '2622896019',
-    DOSE_UNIT_TERM: 'Inhalation - unit of product usage', INDICATION_CODE: '310578008', LOCATION_CODE: 'X99999',
+    VACCINE_MANUFACTURER: 'Sanofi Pasteur',
+    BATCH_NUMBER: '794506',
+    EXPIRY_DATE: '20271106',
+    SITE_OF_VACCINATION_CODE: '368208006',
+    SITE_OF_VACCINATION_TERM: 'Left upper arm structure (body structure)',
+    ROUTE_OF_VACCINATION_CODE: '34206005',
+    ROUTE_OF_VACCINATION_TERM: 'Subcutaneous route (qualifier value)',
+    DOSE_AMOUNT: '0.3',
+    DOSE_UNIT_CODE: '2622896019',
+    DOSE_UNIT_TERM: 'Inhalation - unit of product usage',
+    INDICATION_CODE: '310578008',
+    LOCATION_CODE: 'X99999',
     LOCATION_CODE_TYPE_URI: 'https://fhir.nhs.uk/Id/ods-organization-code',
   };
   return csvLine(FLAT_FIELDS.map((f) => r[f]));
@@ -61,7 +84,16 @@ async function main() {
   const clientKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
   writeFileSync(
     suppliersFile,
-    JSON.stringify({ suppliers: [{ name: 'BENCH', permissions: ['*.CRUDS'], odsCodes: ['BENCH1'], clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }] }] }),
+    JSON.stringify({
+      suppliers: [
+        {
+          name: 'BENCH',
+          permissions: ['*.CRUDS'],
+          odsCodes: ['BENCH1'],
+          clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }],
+        },
+      ],
+    }),
   );
   const env = {
     ...process.env,
@@ -76,19 +108,34 @@ async function main() {
   };
   if (process.env.DATABASE_URL) {
     const db = new URL(process.env.DATABASE_URL).pathname.slice(1);
-    execFileSync('psql', [new URL('/postgres', process.env.DATABASE_URL).toString(), '-qc', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`, '-c', `CREATE DATABASE ${db}`]);
+    execFileSync('psql', [
+      new URL('/postgres', process.env.DATABASE_URL).toString(),
+      '-qc',
+      `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`,
+      '-c',
+      `CREATE DATABASE ${db}`,
+    ]);
   }
-  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env }).toString().trim();
-  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env })
+    .toString()
+    .trim();
+  const server = spawn(
+    process.execPath,
+    [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   server.stdout.on('data', (d) => {
     for (const line of String(d).split('\n')) if (/batch file (progress|processed)/.test(line)) process.stderr.write(line + '\n');
   });
   server.on('exit', (c) => c && process.exit(1));
   for (;;) {
-    const ok = await fetch(`${origin}/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${origin}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -97,20 +144,36 @@ async function main() {
   const fixture = JSON.parse(readFileSync(join(root, 'test/fixtures/immunization.seed.json'), 'utf8'));
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' };
   const cpu0 = usage(server.pid).cpu;
-  const api = apiSeconds <= 0 ? { '2xx': 0, non2xx: 0 } : await new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url: `${base}/Immunization`,
-        connections,
-        duration: apiSeconds,
-        requests: [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: JSON.stringify({ ...fixture, identifier: [{ ...fixture.identifier[0], value: randomUUID() }] }) }) }],
-      },
-      (err, r) => (err ? reject(err) : resolve(r)),
-    );
-  });
+  const api =
+    apiSeconds <= 0
+      ? { '2xx': 0, non2xx: 0 }
+      : await new Promise((resolve, reject) => {
+          autocannon(
+            {
+              url: `${base}/Immunization`,
+              connections,
+              duration: apiSeconds,
+              requests: [
+                {
+                  method: 'POST',
+                  headers,
+                  setupRequest: (req) => ({
+                    ...req,
+                    body: JSON.stringify({ ...fixture, identifier: [{ ...fixture.identifier[0], value: randomUUID() }] }),
+                  }),
+                },
+              ],
+            },
+            (err, r) => (err ? reject(err) : resolve(r)),
+          );
+        });
   const apiCpu = usage(server.pid).cpu - cpu0;
   const creates = api['2xx'];
-  const apiRate = { createsPerSecond: Math.round(creates / apiSeconds), createsPerCpuSecond: Math.round(creates / apiCpu), non2xx: api.non2xx };
+  const apiRate = {
+    createsPerSecond: Math.round(creates / apiSeconds),
+    createsPerCpuSecond: Math.round(creates / apiCpu),
+    non2xx: api.non2xx,
+  };
 
   // 2. A generated file of ROWS valid rows, streamed up, then ingested.
   const run = randomUUID().slice(0, 8);
@@ -137,7 +200,9 @@ async function main() {
   const cpu1 = usage(server.pid).cpu;
   let status;
   for (;;) {
-    status = await (await fetch(`${origin}/immunisation-fhir-api/batch/files/${name}`, { headers: { authorization: `Bearer ${token}` } })).json();
+    status = await (
+      await fetch(`${origin}/immunisation-fhir-api/batch/files/${name}`, { headers: { authorization: `Bearer ${token}` } })
+    ).json();
     if (status.status === 'processed') break;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -163,7 +228,9 @@ async function main() {
         api: apiRate,
         batchToApiRatio: +(rowsPerSecond / apiRate.createsPerSecond).toFixed(2),
         batchToApiRatioPerCpu: +(ROWS / ingestCpu / apiRate.createsPerCpuSecond).toFixed(2),
-        loadAverage: require('node:os').loadavg().map((l) => +l.toFixed(1)),
+        loadAverage: require('node:os')
+          .loadavg()
+          .map((l) => +l.toFixed(1)),
       },
       null,
       1,

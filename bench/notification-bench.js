@@ -64,7 +64,12 @@ async function main() {
   writeFileSync(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const suppliersFile = join(dir, 'suppliers.json');
   const jwk = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'bench-1', alg: 'RS512' };
-  writeFileSync(suppliersFile, JSON.stringify({ suppliers: [{ name: 'BENCH', permissions: ['*.CRUDS'], clients: [{ clientId: 'bench-client', jwks: { keys: [jwk] } }] }] }));
+  writeFileSync(
+    suppliersFile,
+    JSON.stringify({
+      suppliers: [{ name: 'BENCH', permissions: ['*.CRUDS'], clients: [{ clientId: 'bench-client', jwks: { keys: [jwk] } }] }],
+    }),
+  );
   const env = {
     ...process.env,
     PORT: String(port),
@@ -100,11 +105,21 @@ async function main() {
       const at = performance.timeOrigin + performance.now();
       const s = JSON.parse(raw);
       const params = s.entry[0].resource.parameter;
-      const sub = params.find((p) => p.name === 'subscription').valueReference.reference.split('/').pop();
+      const sub = params
+        .find((p) => p.name === 'subscription')
+        .valueReference.reference.split('/')
+        .pop();
       const ev = params.find((p) => p.name === 'notification-event').part;
-      const id = ev.find((p) => p.name === 'focus').valueReference.reference.split('/').pop();
+      const id = ev
+        .find((p) => p.name === 'focus')
+        .valueReference.reference.split('/')
+        .pop();
       const byRecord = arrivals.get(sub) ?? arrivals.set(sub, new Map()).get(sub);
-      byRecord.set(id, { at, n: Number(ev.find((p) => p.name === 'event-number').valueString), recordedAt: Date.parse(ev.find((p) => p.name === 'timestamp').valueInstant) });
+      byRecord.set(id, {
+        at,
+        n: Number(ev.find((p) => p.name === 'event-number').valueString),
+        recordedAt: Date.parse(ev.find((p) => p.name === 'timestamp').valueInstant),
+      });
       received++;
       res.writeHead(200).end();
     });
@@ -112,10 +127,22 @@ async function main() {
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
   const hook = `http://127.0.0.1:${receiver.address().port}/hook`;
 
-  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env }).toString().trim();
-  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')], { env, stdio: ['ignore', process.env.BENCH_SERVER_LOG ? 'inherit' : 'ignore', 'inherit'] });
+  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env })
+    .toString()
+    .trim();
+  const server = spawn(
+    process.execPath,
+    [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')],
+    { env, stdio: ['ignore', process.env.BENCH_SERVER_LOG ? 'inherit' : 'ignore', 'inherit'] },
+  );
   server.on('exit', (c) => c && process.exit(1));
-  while (!(await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 200));
+  while (
+    !(await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  )
+    await new Promise((r) => setTimeout(r, 200));
 
   const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' };
   const subIds = [];
@@ -123,7 +150,13 @@ async function main() {
     const res = await fetch(`${base}/Subscription`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ resourceType: 'Subscription', status: 'requested', reason: 'bench', criteria: 'eventType=imms-vaccination-record-change-1', channel: { type: 'rest-hook', endpoint: `${hook}/${i}`, payload: 'application/fhir+json' } }),
+      body: JSON.stringify({
+        resourceType: 'Subscription',
+        status: 'requested',
+        reason: 'bench',
+        criteria: 'eventType=imms-vaccination-record-change-1',
+        channel: { type: 'rest-hook', endpoint: `${hook}/${i}`, payload: 'application/fhir+json' },
+      }),
     });
     if (res.status !== 201) throw new Error(`subscription: ${res.status} ${await res.text()}`);
     subIds.push(res.headers.get('location').split('/').pop());
@@ -188,7 +221,9 @@ async function main() {
     // From the change's recorded time (set in the write transaction, just before commit): an upper bound.
     fromRecordedMs: { p50: ms(quantile(fromRecorded, 0.5)), p99: ms(quantile(fromRecorded, 0.99)), max: ms(fromRecorded.at(-1)) },
   };
-  console.error(`steady ${rate}/s x ${seconds}s (create p50 ${phase1.createMs.p50} ms, p99 ${phase1.createMs.p99} ms): ${phase1.delivered}/${steady.length * subscriptions} delivered; commit->receipt p50 ${phase1.fromRecordedMs.p50} ms, p99 ${phase1.fromRecordedMs.p99} ms (from the 201: p50 ${phase1.fromResponseMs.p50} ms, p99 ${phase1.fromResponseMs.p99} ms)`);
+  console.error(
+    `steady ${rate}/s x ${seconds}s (create p50 ${phase1.createMs.p50} ms, p99 ${phase1.createMs.p99} ms): ${phase1.delivered}/${steady.length * subscriptions} delivered; commit->receipt p50 ${phase1.fromRecordedMs.p50} ms, p99 ${phase1.fromRecordedMs.p99} ms (from the 201: p50 ${phase1.fromResponseMs.p50} ms, p99 ${phase1.fromResponseMs.p99} ms)`,
+  );
 
   // Phase 2: a backlog written while the receiver refuses, then drained: the sustained delivery rate.
   arrivals.clear();
@@ -221,12 +256,23 @@ async function main() {
     eventsPerSecondAllSubscriptions: Math.round(received / ((d1 - d0) / 1000)),
     perSubscription: perSub,
   };
-  console.error(`backlog of ${burst} changes (written at ${phase2.writesPerSecond}/s): drained in ${phase2.drainSeconds} s, ${phase2.eventsPerSecondAllSubscriptions} events/s over ${subscriptions} subscriptions (${perSub.map((p) => p.eventsPerSecond).join(', ')} per subscription), gaps ${perSub.map((p) => p.gaps).join(', ')}`);
+  console.error(
+    `backlog of ${burst} changes (written at ${phase2.writesPerSecond}/s): drained in ${phase2.drainSeconds} s, ${phase2.eventsPerSecondAllSubscriptions} events/s over ${subscriptions} subscriptions (${perSub.map((p) => p.eventsPerSecond).join(', ')} per subscription), gaps ${perSub.map((p) => p.gaps).join(', ')}`,
+  );
 
   const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
   server.kill('SIGTERM');
   receiver.close();
-  console.log(JSON.stringify({ database: 'postgresql', loadAverage: loadavg().map((x) => +x.toFixed(2)), subscriptions, phase1, phase2, refusedAttempts: /notification_delivery_failures_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? '0' }));
+  console.log(
+    JSON.stringify({
+      database: 'postgresql',
+      loadAverage: loadavg().map((x) => +x.toFixed(2)),
+      subscriptions,
+      phase1,
+      phase2,
+      refusedAttempts: /notification_delivery_failures_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? '0',
+    }),
+  );
 }
 
 main().catch((e) => {

@@ -35,7 +35,16 @@ async function main() {
   const clientKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
   writeFileSync(
     suppliersFile,
-    JSON.stringify({ suppliers: [{ name: 'BENCH', permissions: ['*.CRUDS'], roles: ['patient-admin'], clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }] }] }),
+    JSON.stringify({
+      suppliers: [
+        {
+          name: 'BENCH',
+          permissions: ['*.CRUDS'],
+          roles: ['patient-admin'],
+          clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }],
+        },
+      ],
+    }),
   );
   const env = {
     ...process.env,
@@ -49,9 +58,17 @@ async function main() {
   };
   if (process.env.DATABASE_URL) {
     const db = new URL(process.env.DATABASE_URL).pathname.slice(1);
-    execFileSync('psql', [new URL('/postgres', process.env.DATABASE_URL).toString(), '-qc', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`, '-c', `CREATE DATABASE ${db}`]);
+    execFileSync('psql', [
+      new URL('/postgres', process.env.DATABASE_URL).toString(),
+      '-qc',
+      `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`,
+      '-c',
+      `CREATE DATABASE ${db}`,
+    ]);
   }
-  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env }).toString().trim();
+  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env })
+    .toString()
+    .trim();
   const server = spawn(process.execPath, [join(root, 'dist/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = [];
   let buf = '';
@@ -63,7 +80,13 @@ async function main() {
   });
   server.on('exit', (c) => c && process.exit(1));
   for (;;) {
-    if (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 200));
   }
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' };
@@ -102,7 +125,11 @@ async function main() {
       const body = await res.json();
       if (res.status !== 200) throw new Error(`merge: ${res.status} ${JSON.stringify(body)}`);
       await new Promise((r) => setTimeout(r, 100));
-      return { ms: Math.round(ms), moved: body.parameter.find((p) => p.name === 'moved').valueInteger, sqlStatements: lines[lines.length - 1]?.sqlStatements };
+      return {
+        ms: Math.round(ms),
+        moved: body.parameter.find((p) => p.name === 'moved').valueInteger,
+        sqlStatements: lines[lines.length - 1]?.sqlStatements,
+      };
     };
     const first = await merge();
     const again = await merge();

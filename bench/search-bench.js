@@ -91,7 +91,11 @@ function cpuSeconds(serverPid, db) {
     let pg = 0;
     for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
       try {
-        if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(`postgres: `) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${db} `)) pg += ticks(pid);
+        if (
+          readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(`postgres: `) &&
+          readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${db} `)
+        )
+          pg += ticks(pid);
       } catch {
         // the process ended meanwhile
       }
@@ -114,7 +118,15 @@ function run(token, pathFor, duration = seconds) {
       },
       (err, r) => {
         if (err) return reject(err);
-        resolve({ searchesPerSecond: Math.round(r.requests.average), p50ms: r.latency.p50, p99ms: r.latency.p99, kBPerResponse: Math.round(r.throughput.total / Math.max(1, r.requests.total) / 1024), requests: r.requests.total, non2xx: r.non2xx, errors: r.errors });
+        resolve({
+          searchesPerSecond: Math.round(r.requests.average),
+          p50ms: r.latency.p50,
+          p99ms: r.latency.p99,
+          kBPerResponse: Math.round(r.throughput.total / Math.max(1, r.requests.total) / 1024),
+          requests: r.requests.total,
+          non2xx: r.non2xx,
+          errors: r.errors,
+        });
       },
     );
   });
@@ -123,7 +135,9 @@ function run(token, pathFor, duration = seconds) {
 async function main() {
   const url = process.env.DATABASE_URL;
   if (!url) {
-    console.error('DATABASE_URL (PostgreSQL) is required: the script seeds the projection directly, which an embedded PGlite owned by the server process does not allow.');
+    console.error(
+      'DATABASE_URL (PostgreSQL) is required: the script seeds the projection directly, which an embedded PGlite owned by the server process does not allow.',
+    );
     process.exit(2);
   }
   const dir = mkdtempSync(join(tmpdir(), 'imms-search-bench-'));
@@ -132,8 +146,22 @@ async function main() {
   // A supplier of its own: search-only and without a rate limit (config/suppliers.json caps EMIS at 500/s).
   const suppliersFile = join(dir, 'suppliers.json');
   const jwk = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'bench-1', alg: 'RS512' };
-  writeFileSync(suppliersFile, JSON.stringify({ suppliers: [{ name: 'BENCH', permissions: ['*.S'], clients: [{ clientId: 'bench-client', jwks: { keys: [jwk] } }] }] }));
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: 'memory://', AUTH_SIGNING_KEY_FILE: keyFile, SUPPLIERS_FILE: suppliersFile, LOG_LEVEL: 'warn', NOTIFICATION_RELAY_ENABLED: 'false' };
+  writeFileSync(
+    suppliersFile,
+    JSON.stringify({
+      suppliers: [{ name: 'BENCH', permissions: ['*.S'], clients: [{ clientId: 'bench-client', jwks: { keys: [jwk] } }] }],
+    }),
+  );
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: 'memory://',
+    AUTH_SIGNING_KEY_FILE: keyFile,
+    SUPPLIERS_FILE: suppliersFile,
+    LOG_LEVEL: 'warn',
+    NOTIFICATION_RELAY_ENABLED: 'false',
+  };
   const db = new URL(url).pathname.slice(1);
   const admin = new Client({ connectionString: new URL('/postgres', url).toString() });
   await admin.connect();
@@ -141,10 +169,22 @@ async function main() {
   await admin.query(`CREATE DATABASE ${db}`);
   await admin.end();
 
-  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env }).toString().trim();
-  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env })
+    .toString()
+    .trim();
+  const server = spawn(
+    process.execPath,
+    [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')],
+    { env, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   server.on('exit', (c) => c && process.exit(1));
-  while (!(await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 200));
+  while (
+    !(await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  )
+    await new Promise((r) => setTimeout(r, 200));
 
   const [heavy, ...patients] = nhsNumbers(PATIENTS + 1);
   const seeded = await seed(url, patients, heavy);
@@ -153,9 +193,11 @@ async function main() {
   const workloads = {
     'patient, one type': () => q({ 'patient.identifier': `${NHS}|${pick(patients)}`, '-immunization.target': 'FLU' }),
     'patient, five types': () => q({ 'patient.identifier': `${NHS}|${pick(patients)}`, '-immunization.target': TYPES.join(',') }),
-    'patient, target-disease (measles)': () => q({ 'patient.identifier': `${NHS}|${pick(patients)}`, 'target-disease': 'http://snomed.info/sct|14189004' }),
+    'patient, target-disease (measles)': () =>
+      q({ 'patient.identifier': `${NHS}|${pick(patients)}`, 'target-disease': 'http://snomed.info/sct|14189004' }),
     identifier: () => q({ identifier: `${ID_SYSTEM}|${pick(seeded.identifiers)}` }),
-    [`long history (${HEAVY_ROWS} records, _count=100)`]: () => q({ 'patient.identifier': `${NHS}|${heavy}`, '-immunization.target': TYPES.join(','), _count: '100' }),
+    [`long history (${HEAVY_ROWS} records, _count=100)`]: () =>
+      q({ 'patient.identifier': `${NHS}|${heavy}`, '-immunization.target': TYPES.join(','), _count: '100' }),
   };
   const results = {};
   for (const [name, pathFor] of Object.entries(workloads)) {
@@ -169,10 +211,26 @@ async function main() {
     }
     results[name] = r;
     const cpu = before && after ? `  CPU/search: server ${r.serverCpuMsPerSearch} ms, PostgreSQL ${r.postgresCpuMsPerSearch} ms` : '';
-    console.error(`${name.padEnd(42)} ${String(r.searchesPerSecond).padStart(6)}/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  ${r.kBPerResponse} kB/response  non-2xx ${r.non2xx}${cpu}`);
+    console.error(
+      `${name.padEnd(42)} ${String(r.searchesPerSecond).padStart(6)}/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  ${r.kBPerResponse} kB/response  non-2xx ${r.non2xx}${cpu}`,
+    );
   }
   server.kill('SIGTERM');
-  console.log(JSON.stringify({ database: 'postgresql', loadAverage: require('node:os').loadavg().map((x) => +x.toFixed(2)), rows, patients: PATIENTS, seedSeconds: seeded.seconds, tableSize: seeded.tableSize, connections, seconds, results }));
+  console.log(
+    JSON.stringify({
+      database: 'postgresql',
+      loadAverage: require('node:os')
+        .loadavg()
+        .map((x) => +x.toFixed(2)),
+      rows,
+      patients: PATIENTS,
+      seedSeconds: seeded.seconds,
+      tableSize: seeded.tableSize,
+      connections,
+      seconds,
+      results,
+    }),
+  );
 }
 
 main().catch((e) => {

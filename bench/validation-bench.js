@@ -58,6 +58,7 @@ const failing = run(invalid, seconds);
 const fmt = (x) => Math.round(x).toLocaleString('en-GB');
 console.log(`node ${process.version}, one core, ${seconds} s per measurement after warm-up`);
 console.log(`module load ${loadMs.toFixed(0)} ms; schema build + Ajv compile ${compileMs.toFixed(0)} ms`);
-const line = (r) => `${fmt(r.perCpuSecond)} validations per CPU-second (${r.usPerOp.toFixed(1)} µs CPU each); wall clock ${fmt(r.perSecond)}/s`;
+const line = (r) =>
+  `${fmt(r.perCpuSecond)} validations per CPU-second (${r.usPerOp.toFixed(1)} µs CPU each); wall clock ${fmt(r.perSecond)}/s`;
 console.log(`valid seed body:      ${line(valid)}`);
 console.log(`body with 5 problems: ${line(failing)}`);

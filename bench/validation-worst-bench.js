@@ -30,14 +30,21 @@ for (const n of sizes) {
 // Within the per-array limits: every array element at its cap, each item wrong in several ways.
 const wide = clone();
 const badItem = () => ({ system: 1, value: 2, use: 3, period: 'x', assigner: 5, type: [0], zzz: 1 });
-for (const element of ['identifier', 'performer', 'reasonCode', 'protocolApplied', 'extension']) wide[element] = Array.from({ length: 50 }, badItem);
+for (const element of ['identifier', 'performer', 'reasonCode', 'protocolApplied', 'extension'])
+  wide[element] = Array.from({ length: 50 }, badItem);
 bodies.push(['5 arrays x 50 bad items (within caps)', wide]);
 const nested = clone();
-nested.contained = Array.from({ length: 10 }, () => ({ resourceType: 'Patient', name: Array.from({ length: 9 }, () => ({ given: new Array(50).fill(0) })) }));
+nested.contained = Array.from({ length: 10 }, () => ({
+  resourceType: 'Patient',
+  name: Array.from({ length: 9 }, () => ({ given: new Array(50).fill(0) })),
+}));
 bodies.push(['10 Patients x 9 names x 50 bad givens (under 5,000 values)', nested]);
 const deep = clone();
 let node = deep;
-for (let i = 0; i < 30; i++) { node.extension = [{ url: 1, extension: [] }]; node = node.extension[0]; }
+for (let i = 0; i < 30; i++) {
+  node.extension = [{ url: 1, extension: [] }];
+  node = node.extension[0];
+}
 bodies.push(['extension nested 30 deep, every level wrong', deep]);
 const keys = clone();
 for (let i = 0; i < 4800; i++) keys[`unknown${i}`] = i;
@@ -54,7 +61,10 @@ console.log('| body | bytes | issues | listed | response bytes | CPU ms |');
 console.log('|---|---|---|---|---|---|');
 for (const [name, body] of bodies) {
   const bytes = Buffer.byteLength(JSON.stringify(body));
-  if (bytes > MAX_BODY_BYTES) { console.log(`| ${name} | ${bytes} | (over MAX_BODY_BYTES: refused with 413 before parsing) | | | |`); continue; }
+  if (bytes > MAX_BODY_BYTES) {
+    console.log(`| ${name} | ${bytes} | (over MAX_BODY_BYTES: refused with 413 before parsing) | | | |`);
+    continue;
+  }
   const cpu = process.cpuUsage();
   const issues = validateImmunization(body, { mode: 'create' });
   const outcome = JSON.stringify(Errors.invariants(issues).outcome());

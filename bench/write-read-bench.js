@@ -26,7 +26,14 @@ async function main() {
   // A supplier of its own with no rate limit (the example suppliers' limits would turn load into 429s).
   const suppliersFile = join(dir, 'suppliers.json');
   const clientKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
-  writeFileSync(suppliersFile, JSON.stringify({ suppliers: [{ name: 'BENCH', permissions: ['*.CRUDS'], clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }] }] }));
+  writeFileSync(
+    suppliersFile,
+    JSON.stringify({
+      suppliers: [
+        { name: 'BENCH', permissions: ['*.CRUDS'], clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }] },
+      ],
+    }),
+  );
   const env = {
     ...process.env,
     SUPPLIERS_FILE: suppliersFile,
@@ -39,13 +46,28 @@ async function main() {
   };
   if (process.env.DATABASE_URL) {
     const db = new URL(process.env.DATABASE_URL).pathname.slice(1);
-    execFileSync('psql', [new URL('/postgres', process.env.DATABASE_URL).toString(), '-qc', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`, '-c', `CREATE DATABASE ${db}`]);
+    execFileSync('psql', [
+      new URL('/postgres', process.env.DATABASE_URL).toString(),
+      '-qc',
+      `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`,
+      '-c',
+      `CREATE DATABASE ${db}`,
+    ]);
   }
-  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env }).toString().trim();
-  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env })
+    .toString()
+    .trim();
+  const server = spawn(
+    process.execPath,
+    [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')],
+    { env, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   server.on('exit', (c) => c && process.exit(1));
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -60,7 +82,13 @@ async function main() {
       fixture.identifier[0].value = randomUUID();
       return { ...req, body: JSON.stringify(fixture) };
     },
-    onResponse: (status, _body, _ctx, h) => status === 201 && ids.push(String(h.location ?? h.Location).split('/').pop()),
+    onResponse: (status, _body, _ctx, h) =>
+      status === 201 &&
+      ids.push(
+        String(h.location ?? h.Location)
+          .split('/')
+          .pop(),
+      ),
   });
   let i = 0;
   const read = await run('read', {
@@ -70,16 +98,28 @@ async function main() {
     setupRequest: (req) => ({ ...req, path: `/immunisation-fhir-api/FHIR/R4/Immunization/${ids[i++ % ids.length]}` }),
   });
   server.kill('SIGTERM');
-  console.log(JSON.stringify({ database: process.env.DATABASE_URL ? 'postgresql' : 'pglite', connections, seconds, create, read, readsPerCreate: +(read.rps / create.rps).toFixed(2) }));
+  console.log(
+    JSON.stringify({
+      database: process.env.DATABASE_URL ? 'postgresql' : 'pglite',
+      connections,
+      seconds,
+      create,
+      read,
+      readsPerCreate: +(read.rps / create.rps).toFixed(2),
+    }),
+  );
 }
 
 function run(name, opts) {
   return new Promise((resolve, reject) => {
     const onResponse = opts.onResponse;
-    const instance = autocannon({ ...opts, connections, duration: seconds, requests: [{ method: opts.method, setupRequest: opts.setupRequest, onResponse }] }, (err, r) => {
-      if (err) return reject(err);
-      resolve({ rps: Math.round(r.requests.average), p50ms: r.latency.p50, p99ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
-    });
+    const instance = autocannon(
+      { ...opts, connections, duration: seconds, requests: [{ method: opts.method, setupRequest: opts.setupRequest, onResponse }] },
+      (err, r) => {
+        if (err) return reject(err);
+        resolve({ rps: Math.round(r.requests.average), p50ms: r.latency.p50, p99ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
+      },
+    );
     void instance;
   });
 }

@@ -13,7 +13,8 @@ export function parseAuditArgs(args: string[]): AuditQuery {
   const seen = new Map<string, string[]>();
   for (let i = 0; i < args.length; i++) {
     const name = /^--([a-z]+)$/.exec(args[i])?.[1];
-    if (!name || !['since', 'until', 'supplier', 'interaction', 'limit'].includes(name)) throw new ConfigError(`unknown argument ${args[i]}; ${USAGE}`);
+    if (!name || !['since', 'until', 'supplier', 'interaction', 'limit'].includes(name))
+      throw new ConfigError(`unknown argument ${args[i]}; ${USAGE}`);
     const value = args[++i];
     if (value === undefined) throw new ConfigError(`--${name} needs a value; ${USAGE}`);
     seen.set(name, [...(seen.get(name) ?? []), value]);
@@ -26,14 +27,19 @@ export function parseAuditArgs(args: string[]): AuditQuery {
   const instant = (name: string) => {
     const v = one(name);
     if (v === undefined) return undefined;
-    if (!INSTANT.test(v) || Number.isNaN(Date.parse(v))) throw new ConfigError(`--${name} must be an ISO 8601 date or instant (got "${v}")`);
+    if (!INSTANT.test(v) || Number.isNaN(Date.parse(v)))
+      throw new ConfigError(`--${name} must be an ISO 8601 date or instant (got "${v}")`);
     return new Date(v);
   };
   const since = instant('since');
   if (!since) throw new ConfigError(`--since is required; ${USAGE}`);
   const limitRaw = one('limit') ?? '1000';
-  if (!/^\d{1,6}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 100_000) throw new ConfigError(`--limit must be a whole number from 1 to 100000 (got "${limitRaw}")`);
-  const interactions = (seen.get('interaction') ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  if (!/^\d{1,6}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 100_000)
+    throw new ConfigError(`--limit must be a whole number from 1 to 100000 (got "${limitRaw}")`);
+  const interactions = (seen.get('interaction') ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   return { since, until: instant('until'), supplier: one('supplier'), interactions, limit: Number(limitRaw) };
 }
 
@@ -45,7 +51,8 @@ export function parseAuditArgs(args: string[]): AuditQuery {
 async function main() {
   const query = parseAuditArgs(process.argv.slice(2));
   const config = loadConfig();
-  if (config.dataDir === 'memory://' && !config.databaseUrl) throw new ConfigError('DATA_DIR=memory:// has no audit trail outside the server process');
+  if (config.dataDir === 'memory://' && !config.databaseUrl)
+    throw new ConfigError('DATA_DIR=memory:// has no audit trail outside the server process');
   const ds = new DataSource({ ...dataSourceOptions(config), migrationsRun: false });
   await ds.initialize();
   try {

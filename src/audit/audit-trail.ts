@@ -39,8 +39,16 @@ export class AuditTrail implements OnModuleInit, BeforeApplicationShutdown, OnAp
   ) {
     const registers = [metrics.registry];
     this.written = new Counter({ name: 'audit_records_written_total', help: 'Audit records written to audit_event', registers });
-    this.dropped = new Counter({ name: 'audit_records_dropped_total', help: 'Audit records dropped because the buffer was full', registers });
-    this.failures = new Counter({ name: 'audit_flush_failures_total', help: 'Audit flushes the database refused (records kept and retried)', registers });
+    this.dropped = new Counter({
+      name: 'audit_records_dropped_total',
+      help: 'Audit records dropped because the buffer was full',
+      registers,
+    });
+    this.failures = new Counter({
+      name: 'audit_flush_failures_total',
+      help: 'Audit flushes the database refused (records kept and retried)',
+      registers,
+    });
   }
 
   onModuleInit() {
@@ -60,7 +68,7 @@ export class AuditTrail implements OnModuleInit, BeforeApplicationShutdown, OnAp
     const target = req.audit!;
     const principal = req.principal;
     const clientId = principal?.clientId ?? req.auditClientId ?? null;
-    const supplier = principal?.supplier.name ?? (clientId ? this.suppliers.byClient(clientId)?.name ?? null : null);
+    const supplier = principal?.supplier.name ?? (clientId ? (this.suppliers.byClient(clientId)?.name ?? null) : null);
     let resourceId = target.resourceId;
     if (resourceId === null && target.resourceType !== null) {
       const location = res.getHeader('location');
@@ -111,7 +119,11 @@ export class AuditTrail implements OnModuleInit, BeforeApplicationShutdown, OnAp
         const now = Date.now();
         if (now - this.lastWarn > 30_000) {
           this.lastWarn = now;
-          this.logger.warn('audit: the database refused a batch; kept for the next flush', { records: batch.length, buffered: this.buffer.length, error: (e as Error).message });
+          this.logger.warn('audit: the database refused a batch; kept for the next flush', {
+            records: batch.length,
+            buffered: this.buffer.length,
+            error: (e as Error).message,
+          });
         }
         return;
       }
@@ -123,7 +135,18 @@ export class AuditTrail implements OnModuleInit, BeforeApplicationShutdown, OnAp
   private async insert(batch: AuditRecord[]) {
     const params: unknown[] = [];
     const rows = batch.map((r) => {
-      const values = [r.at.toISOString(), r.supplier, r.clientId, r.interaction, r.resourceType, r.resourceId, r.version, r.status, r.requestId, r.correlationId];
+      const values = [
+        r.at.toISOString(),
+        r.supplier,
+        r.clientId,
+        r.interaction,
+        r.resourceType,
+        r.resourceId,
+        r.version,
+        r.status,
+        r.requestId,
+        r.correlationId,
+      ];
       const marks = values.map((v) => {
         params.push(v);
         return `$${params.length}`;

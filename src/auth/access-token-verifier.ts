@@ -56,7 +56,10 @@ export class AccessTokenVerifier {
             const { iss } = decodeJwt(raw);
             if (iss === config.publicBaseUrl) return done(null, kid === keys.kid ? keys.publicKey : undefined);
             if (external && iss === config.authIssuer && typeof kid === 'string') {
-              external.key(kid).then((k) => done(null, k), () => done(null, undefined));
+              external.key(kid).then(
+                (k) => done(null, k),
+                () => done(null, undefined),
+              );
               return;
             }
             done(null, undefined);

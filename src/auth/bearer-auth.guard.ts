@@ -31,7 +31,8 @@ export class BearerAuthGuard implements CanActivate {
     const limit = principal.supplier.rateLimitPerSecond;
     if (limit !== null) {
       const wait = await this.limiter.take(principal.supplier.name, limit);
-      if (wait > 0) throw Errors.throttled(`Supplier ${principal.supplier.name} is over its rate limit of ${limit} requests per second.`, wait);
+      if (wait > 0)
+        throw Errors.throttled(`Supplier ${principal.supplier.name} is over its rate limit of ${limit} requests per second.`, wait);
     }
     return true;
   }

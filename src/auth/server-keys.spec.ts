@@ -46,8 +46,24 @@ describe('ServerKeys (the access-token signing key)', () => {
 
   it.each([
     ['a missing file', () => join(dir, 'absent.pem'), /not a readable PEM private key/],
-    ['a file that is not PEM', () => { const f = join(dir, 'x.pem'); writeFileSync(f, 'hello'); return f; }, /not a readable PEM private key/],
-    ['an EC key', () => { const f = join(dir, 'ec.pem'); writeFileSync(f, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' })); return f; }, /must hold an RSA private key/],
+    [
+      'a file that is not PEM',
+      () => {
+        const f = join(dir, 'x.pem');
+        writeFileSync(f, 'hello');
+        return f;
+      },
+      /not a readable PEM private key/,
+    ],
+    [
+      'an EC key',
+      () => {
+        const f = join(dir, 'ec.pem');
+        writeFileSync(f, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+        return f;
+      },
+      /must hold an RSA private key/,
+    ],
   ])('refuses %s with a ConfigError naming AUTH_SIGNING_KEY_FILE', async (_what, file, why) => {
     const load = ServerKeys.load({ authSigningKeyFile: file(), dataDir: 'memory://' });
     await expect(load).rejects.toBeInstanceOf(ConfigError);

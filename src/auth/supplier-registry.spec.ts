@@ -37,12 +37,16 @@ describe('SupplierRegistry', () => {
     const r = fromJson({ suppliers: [supplier({ roles: ['patient-admin'] }), supplier({ name: 'PLAIN', clients: [] })] });
     expect(r.supplier('ACME')?.roles).toEqual(['patient-admin']);
     expect(r.supplier('PLAIN')?.roles).toEqual([]);
-    expect(() => fromJson({ suppliers: [supplier({ roles: ['root'] })] })).toThrow(/suppliers\[0\]\.roles must be an array of patient-admin/);
+    expect(() => fromJson({ suppliers: [supplier({ roles: ['root'] })] })).toThrow(
+      /suppliers\[0\]\.roles must be an array of patient-admin/,
+    );
     expect(() => fromJson({ suppliers: [supplier({ roles: 'patient-admin' })] })).toThrow(ConfigError);
   });
 
   it('finds suppliers by name and by client id, with their rate limit', () => {
-    const r = fromJson({ suppliers: [supplier({ rateLimitPerSecond: 7 }), supplier({ name: 'OTHER', clients: [], rateLimitPerSecond: undefined })] });
+    const r = fromJson({
+      suppliers: [supplier({ rateLimitPerSecond: 7 }), supplier({ name: 'OTHER', clients: [], rateLimitPerSecond: undefined })],
+    });
     expect(r.byClient('acme-app')?.name).toBe('ACME');
     expect(r.client('acme-app')?.jwks.keys[0].kid).toBe('k1');
     expect(r.supplier('ACME')?.rateLimitPerSecond).toBe(7);
@@ -57,9 +61,32 @@ describe('SupplierRegistry', () => {
     ['a malformed permission', { suppliers: [supplier({ permissions: ['FLU'] })] }, /suppliers\[0\]\.permissions.*not a permission/],
     ['a bad rate limit', { suppliers: [supplier({ rateLimitPerSecond: 0 })] }, /rateLimitPerSecond/],
     ['a client id registered twice', { suppliers: [supplier(), supplier({ name: 'B' })] }, /acme-app is registered twice/],
-    ['a key without kid', { suppliers: [supplier({ clients: [{ clientId: 'c', jwks: { keys: [{ ...publicJwk('x'), kid: undefined }] } }] })] }, /needs a kid/],
-    ['a private key', { suppliers: [supplier({ clients: [{ clientId: 'c', jwks: { keys: [{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'p' }] } }] })] }, /private key/],
-    ['a key that is not a key', { suppliers: [supplier({ clients: [{ clientId: 'c', jwks: { keys: [{ kty: 'RSA', kid: 'bad', n: 'x' }] } }] })] }, /not a usable public key/],
+    [
+      'a key without kid',
+      { suppliers: [supplier({ clients: [{ clientId: 'c', jwks: { keys: [{ ...publicJwk('x'), kid: undefined }] } }] })] },
+      /needs a kid/,
+    ],
+    [
+      'a private key',
+      {
+        suppliers: [
+          supplier({
+            clients: [
+              {
+                clientId: 'c',
+                jwks: { keys: [{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'p' }] },
+              },
+            ],
+          }),
+        ],
+      },
+      /private key/,
+    ],
+    [
+      'a key that is not a key',
+      { suppliers: [supplier({ clients: [{ clientId: 'c', jwks: { keys: [{ kty: 'RSA', kid: 'bad', n: 'x' }] } }] })] },
+      /not a usable public key/,
+    ],
   ])('refuses %s with a ConfigError naming SUPPLIERS_FILE', (_what, content, why) => {
     let error: unknown;
     try {

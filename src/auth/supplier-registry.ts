@@ -85,13 +85,16 @@ function parseSuppliers(raw: unknown): Supplier[] {
     const where = `suppliers[${i}]`;
     if (typeof s?.name !== 'string' || !s.name) throw new Error(`${where}.name must be a non-empty string`);
     const grants = s.permissions;
-    if (!Array.isArray(grants) || grants.some((g) => typeof g !== 'string')) throw new Error(`${where}.permissions must be an array of strings`);
+    if (!Array.isArray(grants) || grants.some((g) => typeof g !== 'string'))
+      throw new Error(`${where}.permissions must be an array of strings`);
     const clients = Array.isArray(s.clients) ? s.clients : [];
     const rate = s.rateLimitPerSecond;
-    if (rate !== undefined && rate !== null && !(typeof rate === 'number' && rate > 0)) throw new Error(`${where}.rateLimitPerSecond must be a positive number`);
+    if (rate !== undefined && rate !== null && !(typeof rate === 'number' && rate > 0))
+      throw new Error(`${where}.rateLimitPerSecond must be a positive number`);
     const stringList = (v: unknown, field: string): string[] => {
       if (v === undefined) return [];
-      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x)) throw new Error(`${where}.${field} must be an array of non-empty strings`);
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x))
+        throw new Error(`${where}.${field} must be an array of non-empty strings`);
       return v as string[];
     };
     const odsCodes = stringList(s.odsCodes, 'odsCodes').map((c) => c.toUpperCase());

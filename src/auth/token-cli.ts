@@ -19,17 +19,27 @@ async function main() {
   const ttl = opt('ttl');
   if (ttl !== undefined) {
     const seconds = Number(ttl);
-    if (!/^\d+$/.test(ttl) || seconds < 60 || seconds > 86400) throw new ConfigError(`--ttl must be a whole number of seconds from 60 to 86400 (got "${ttl}")`);
+    if (!/^\d+$/.test(ttl) || seconds < 60 || seconds > 86400)
+      throw new ConfigError(`--ttl must be a whole number of seconds from 60 to 86400 (got "${ttl}")`);
     config = { ...config, accessTokenTtlSeconds: seconds };
   }
   if (config.dataDir === 'memory://' && !config.authSigningKeyFile) {
-    throw new ConfigError('DATA_DIR=memory:// keeps the signing key in the server process only; set AUTH_SIGNING_KEY_FILE to mint tokens outside it');
+    throw new ConfigError(
+      'DATA_DIR=memory:// keeps the signing key in the server process only; set AUTH_SIGNING_KEY_FILE to mint tokens outside it',
+    );
   }
   const suppliers = SupplierRegistry.fromFile(config.suppliersFile);
   const supplier = suppliers.supplier(supplierName);
-  if (!supplier) throw new ConfigError(`no supplier named ${supplierName} in ${config.suppliersFile} (have: ${suppliers.all().map((s) => s.name).join(', ')})`);
+  if (!supplier)
+    throw new ConfigError(
+      `no supplier named ${supplierName} in ${config.suppliersFile} (have: ${suppliers
+        .all()
+        .map((s) => s.name)
+        .join(', ')})`,
+    );
   const clientId = opt('client') ?? supplier.clients[0]?.clientId;
-  if (!clientId || !supplier.clients.some((c) => c.clientId === clientId)) throw new ConfigError(`supplier ${supplierName} has no client ${clientId ?? ''}`.trim());
+  if (!clientId || !supplier.clients.some((c) => c.clientId === clientId))
+    throw new ConfigError(`supplier ${supplierName} has no client ${clientId ?? ''}`.trim());
   const keys = await ServerKeys.load(config);
   // The TokenService needs only config and keys to issue; build it without a database connection.
   const { TokenService } = await import('./token.service');

@@ -29,7 +29,10 @@ export class TokenController {
       'Form fields: grant_type=client_credentials, client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer, client_assertion=<JWT signed RS512/RS256/ES256 with kid; iss=sub=client id; aud=<PUBLIC_BASE_URL>/oauth2/token; unique jti; exp at most 5 minutes ahead>.',
   })
   @ApiOkResponse({ description: '{"access_token": "...", "token_type": "Bearer", "expires_in": 599}' })
-  token(@FormBody(new FormFieldsPipe(), new FhirValidationPipe()) request: TokenRequestDto, @Req() req: Request): Promise<AccessTokenResponse> {
+  token(
+    @FormBody(new FormFieldsPipe(), new FhirValidationPipe()) request: TokenRequestDto,
+    @Req() req: Request,
+  ): Promise<AccessTokenResponse> {
     return this.tokens.exchange(request, (clientId) => (req.auditClientId = clientId));
   }
 

@@ -36,7 +36,10 @@ export class BatchController {
 
   @Put('files/:fileName')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Send a batch file', description: 'The body is the `|`-delimited CSV file (docs/batch.md). 202 with the status document; Location names it.' })
+  @ApiOperation({
+    summary: 'Send a batch file',
+    description: 'The body is the `|`-delimited CSV file (docs/batch.md). 202 with the status document; Location names it.',
+  })
   @ApiConsumes('text/csv')
   @ApiParam({ name: 'fileName', description: '<VACCINE TYPE>_Vaccinations_v5_<ODS CODE>_<YYYYMMDDThhmmss><00|01>.csv' })
   @ApiResponse({ status: 202, description: 'Received: queued, or rejected at the file checks (see reason and the InfAck)' })
@@ -62,7 +65,8 @@ export class BatchController {
   /** The caller's own file, else 404 (another supplier's file is not shown to exist). */
   private async ownFile(fileName: string, who: Principal): Promise<BatchFileRow> {
     const file = await this.store.byName(this.db, fileName);
-    if (!file || file.supplier !== who.supplier.name || file.status === 'receiving') throw Errors.notFound(`There is no batch file ${fileName} of supplier ${who.supplier.name}.`);
+    if (!file || file.supplier !== who.supplier.name || file.status === 'receiving')
+      throw Errors.notFound(`There is no batch file ${fileName} of supplier ${who.supplier.name}.`);
     return file;
   }
 
@@ -84,7 +88,8 @@ export class BatchController {
   @ApiOperation({ summary: "A processed batch file's BusAck: one line per failed row" })
   async busAck(@Param('fileName') fileName: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     const file = await this.ownFile(fileName, who);
-    if (file.status !== 'processed') throw Errors.notFound(`The BusAck of ${fileName} is not written yet (status ${statusDocument(file).status}).`);
+    if (file.status !== 'processed')
+      throw Errors.notFound(`The BusAck of ${fileName} is not written yet (status ${statusDocument(file).status}).`);
     res.status(200).type(CSV);
     for await (const piece of this.acks.busAck(file)) res.write(piece);
     res.end();
@@ -94,7 +99,8 @@ export class BatchController {
   @ApiOperation({ summary: "A processed batch file's JSON summary (rows, successes, failures)" })
   async summary(@Param('fileName') fileName: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     const file = await this.ownFile(fileName, who);
-    if (file.status !== 'processed') throw Errors.notFound(`The summary of ${fileName} is not written yet (status ${statusDocument(file).status}).`);
+    if (file.status !== 'processed')
+      throw Errors.notFound(`The summary of ${fileName} is not written yet (status ${statusDocument(file).status}).`);
     res.status(200).json(summaryDocument(file));
   }
 
@@ -103,7 +109,8 @@ export class BatchController {
   @ApiQuery({ name: '_since', required: false, description: 'An instant (ISO 8601 with a zone)' })
   @ApiQuery({ name: '_count', required: false })
   async delta(@Query() q: Record<string, unknown>, @CurrentPrincipal() who: Principal, @Res() res: Response) {
-    if (!(who.supplier.roles ?? []).includes('delta-reader')) throw Errors.forbidden(`Supplier ${who.supplier.name} does not have the delta-reader role.`);
+    if (!(who.supplier.roles ?? []).includes('delta-reader'))
+      throw Errors.forbidden(`Supplier ${who.supplier.name} does not have the delta-reader role.`);
     const one = (name: string): string | undefined => {
       const v = q[name];
       if (v === undefined) return undefined;
@@ -115,7 +122,8 @@ export class BatchController {
     if (sinceText !== undefined) {
       const ok = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(sinceText);
       since = ok ? new Date(sinceText) : null;
-      if (!ok || Number.isNaN(since!.getTime())) throw Errors.invalid(`_since must be an instant such as 2026-01-31T09:00:00Z, got ${JSON.stringify(sinceText.slice(0, 40))}.`);
+      if (!ok || Number.isNaN(since!.getTime()))
+        throw Errors.invalid(`_since must be an instant such as 2026-01-31T09:00:00Z, got ${JSON.stringify(sinceText.slice(0, 40))}.`);
     }
     const max = this.config.batch.deltaMaxCount;
     const countText = one('_count');

@@ -24,9 +24,23 @@ export class BatchMetrics {
       }
       return this.snapshot;
     };
-    this.rows = new Counter({ name: 'batch_rows_total', help: 'Batch rows processed by this instance, by outcome (succeeded, failed)', labelNames: ['outcome'] as const, registers });
-    this.filesReceived = new Counter({ name: 'batch_files_received_total', help: 'Batch files received by this instance, by the status they got (queued, rejected)', labelNames: ['status'] as const, registers });
-    this.rate = new Gauge({ name: 'batch_rows_per_second', help: 'Rows per second of the file this instance is working on (0 when idle)', registers });
+    this.rows = new Counter({
+      name: 'batch_rows_total',
+      help: 'Batch rows processed by this instance, by outcome (succeeded, failed)',
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    this.filesReceived = new Counter({
+      name: 'batch_files_received_total',
+      help: 'Batch files received by this instance, by the status they got (queued, rejected)',
+      labelNames: ['status'] as const,
+      registers,
+    });
+    this.rate = new Gauge({
+      name: 'batch_rows_per_second',
+      help: 'Rows per second of the file this instance is working on (0 when idle)',
+      registers,
+    });
     new Gauge({
       name: 'batch_files',
       help: 'Batch files by status (all instances)',

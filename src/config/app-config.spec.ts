@@ -127,7 +127,14 @@ describe('loadConfig', () => {
 
   it('documents every setting of config/defaults.json in a configuration table (README or docs/)', () => {
     const docs = join(PROJECT_ROOT, 'docs');
-    const readme = [join(PROJECT_ROOT, 'README.md'), ...(existsSync(docs) ? readdirSync(docs).filter((f) => f.endsWith('.md')).map((f) => join(docs, f)) : [])]
+    const readme = [
+      join(PROJECT_ROOT, 'README.md'),
+      ...(existsSync(docs)
+        ? readdirSync(docs)
+            .filter((f) => f.endsWith('.md'))
+            .map((f) => join(docs, f))
+        : []),
+    ]
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
     const undocumented = settings.filter((k) => !new RegExp(`^\\|\\s*\`${k}\`\\s*\\|`, 'm').test(readme));
@@ -137,8 +144,19 @@ describe('loadConfig', () => {
 
 describe('loadConfig: HTTP limits and browser settings (issue 14)', () => {
   it('reads timeouts, HSTS and the CORS allow-list', () => {
-    expect(loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '4000', HSTS_MAX_AGE_SECONDS: '31536000', CORS_ALLOWED_ORIGINS: 'https://a.example/, https://b.example' }))
-      .toMatchObject({ httpHeadersTimeoutMs: 2000, httpRequestTimeoutMs: 4000, hstsMaxAgeSeconds: 31536000, corsAllowedOrigins: ['https://a.example', 'https://b.example'] });
+    expect(
+      loadConfig({
+        HTTP_HEADERS_TIMEOUT_MS: '2000',
+        HTTP_REQUEST_TIMEOUT_MS: '4000',
+        HSTS_MAX_AGE_SECONDS: '31536000',
+        CORS_ALLOWED_ORIGINS: 'https://a.example/, https://b.example',
+      }),
+    ).toMatchObject({
+      httpHeadersTimeoutMs: 2000,
+      httpRequestTimeoutMs: 4000,
+      hstsMaxAgeSeconds: 31536000,
+      corsAllowedOrigins: ['https://a.example', 'https://b.example'],
+    });
   });
   it('refuses a request timeout shorter than the headers timeout', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);

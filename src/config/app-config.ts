@@ -98,7 +98,10 @@ function defaults(): Raw {
 }
 
 class Reader {
-  constructor(private readonly env: Raw, private readonly base: Raw) {}
+  constructor(
+    private readonly env: Raw,
+    private readonly base: Raw,
+  ) {}
 
   private raw(name: string): string {
     const v = this.env[name] ?? this.base[name];

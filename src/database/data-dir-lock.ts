@@ -93,7 +93,13 @@ export class DataDirLock {
   static acquire(dataDir: string): DataDirLock {
     mkdirSync(dataDir, { recursive: true });
     const file = join(dataDir, LOCK_FILE);
-    const me: Holder = { pid: process.pid, host: hostname(), startTicks: startTicks(process.pid), bootId: bootId(), since: new Date().toISOString() };
+    const me: Holder = {
+      pid: process.pid,
+      host: hostname(),
+      startTicks: startTicks(process.pid),
+      bootId: bootId(),
+      since: new Date().toISOString(),
+    };
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         const fd = openSync(file, 'wx', 0o600);

@@ -26,7 +26,9 @@ type DataSourceConfig = Pick<AppConfig, 'databaseUrl' | 'databasePoolSize' | 'da
  * the client's own limit, for a server that accepts nothing at all (frozen, network gone), a second
  * after the server's would have fired. TCP keepalive notices a peer that vanished while idle.
  */
-export function connectionLimits(config: Partial<Pick<AppConfig, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs' | 'databaseLockTimeoutMs'>>) {
+export function connectionLimits(
+  config: Partial<Pick<AppConfig, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs' | 'databaseLockTimeoutMs'>>,
+) {
   const statement = config.databaseStatementTimeoutMs ?? 5000;
   return {
     connectionTimeoutMillis: config.databaseConnectTimeoutMs ?? 2000,

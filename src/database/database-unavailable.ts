@@ -7,7 +7,8 @@ const UNAVAILABLE_STATE = /^(08...|57P0[1-3]|57014|55P03|53...)$/;
 
 /** node-postgres' errors for a server it cannot reach, that stopped answering, or that went away. */
 const UNAVAILABLE_CODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
-const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|connection terminated|query read timeout|connection timeout|Client has encountered a connection error|Client was closed and is not queryable|cannot use a pool after calling end/i;
+const UNAVAILABLE_MESSAGE =
+  /timeout exceeded when trying to connect|connection terminated|query read timeout|connection timeout|Client has encountered a connection error|Client was closed and is not queryable|cannot use a pool after calling end/i;
 
 /** Thrown without asking the database while it is known to be unreachable (see Database). */
 export class DatabaseUnavailableError extends Error {}

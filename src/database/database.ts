@@ -72,7 +72,8 @@ export class Database implements SqlExecutor {
    * same timeout and holding a pool slot; then one caller tries again.
    */
   private async failFast<T>(fn: () => Promise<T>): Promise<T> {
-    if (Date.now() < this.unreachableUntil) throw new DatabaseUnavailableError('the database was unreachable a moment ago; not retried yet');
+    if (Date.now() < this.unreachableUntil)
+      throw new DatabaseUnavailableError('the database was unreachable a moment ago; not retried yet');
     try {
       return await fn();
     } catch (e) {

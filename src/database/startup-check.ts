@@ -53,7 +53,11 @@ export async function checkDatabaseAtStartup(
   const started = Date.now();
   const deadline = started + config.databaseStartupRetrySeconds * 1000;
   for (let attempt = 1; ; attempt++) {
-    const client = new Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: config.databaseConnectTimeoutMs, application_name: 'immunisation-fhir-api' });
+    const client = new Client({
+      connectionString: config.databaseUrl,
+      connectionTimeoutMillis: config.databaseConnectTimeoutMs,
+      application_name: 'immunisation-fhir-api',
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();

@@ -11,7 +11,9 @@ export const FhirJsonBody = createParamDecorator((_data: unknown, ctx: Execution
     case 'error':
       throw body.error;
     case 'form':
-      throw Errors.unsupportedMediaType('Content-Type application/x-www-form-urlencoded is not supported here: send application/fhir+json.');
+      throw Errors.unsupportedMediaType(
+        'Content-Type application/x-www-form-urlencoded is not supported here: send application/fhir+json.',
+      );
     default:
       throw Errors.invalid('The request needs a JSON body.');
   }

@@ -19,7 +19,9 @@ export class FhirConventionsInterceptor implements NestInterceptor {
     if (req.path.startsWith(FHIR_BASE_PATH)) {
       const format = typeof req.query?._format === 'string' ? req.query._format : undefined;
       if (format !== undefined ? !formatIsJson(format) : !acceptsFhirJson(req.headers.accept)) {
-        throw Errors.notAcceptable(`This server answers in application/fhir+json only; ${format !== undefined ? `_format=${format}` : `Accept: ${req.headers.accept}`} rules that out.`);
+        throw Errors.notAcceptable(
+          `This server answers in application/fhir+json only; ${format !== undefined ? `_format=${format}` : `Accept: ${req.headers.accept}`} rules that out.`,
+        );
       }
     }
     return next.handle();

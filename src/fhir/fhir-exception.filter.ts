@@ -33,7 +33,8 @@ export function toFhirError(err: unknown, req: Request): FhirError {
     switch (status) {
       case 404: {
         const allow = allowedMethods(req);
-        if (allow.length > 0) return Errors.methodNotAllowed(`Method ${req.method} is not allowed here; allowed: ${allow.join(', ')}.`, allow);
+        if (allow.length > 0)
+          return Errors.methodNotAllowed(`Method ${req.method} is not allowed here; allowed: ${allow.join(', ')}.`, allow);
         return Errors.notFound(`There is no route ${req.method} ${req.path}.`);
       }
       case 400:
@@ -56,7 +57,8 @@ export function toFhirError(err: unknown, req: Request): FhirError {
         if (status < 500) return new FhirError(status, Errors.invalid(message).issues);
     }
   }
-  if (isDatabaseUnavailable(err)) return Errors.unavailable('The database is not available at the moment; nothing was changed. Retry later.');
+  if (isDatabaseUnavailable(err))
+    return Errors.unavailable('The database is not available at the moment; nothing was changed. Retry later.');
   return Errors.exception();
 }
 
@@ -88,7 +90,12 @@ export class FhirExceptionFilter implements ExceptionFilter {
     const dataError = inputDataError(exception);
     if (dataError) {
       const e = exception as Error;
-      this.logger.warn('database refused a client value (validation gap)', { requestId: req.requestId, sqlState: (e as { code?: string }).code, error: String(e.message).split(':')[0], stack: e.stack });
+      this.logger.warn('database refused a client value (validation gap)', {
+        requestId: req.requestId,
+        sqlState: (e as { code?: string }).code,
+        error: String(e.message).split(':')[0],
+        stack: e.stack,
+      });
       // (the message is cut at its first colon: PostgreSQL quotes the offending value after it)
     }
     const error = dataError ?? toFhirError(exception, req);

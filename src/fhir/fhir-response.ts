@@ -27,7 +27,8 @@ export function sendWriteResult(req: Request, res: Response, status: number, res
     res.end();
     return;
   }
-  const body = prefer === 'representation' ? resource : operationOutcome([{ severity: 'information', code: 'informational', diagnostics: message }]);
+  const body =
+    prefer === 'representation' ? resource : operationOutcome([{ severity: 'information', code: 'informational', diagnostics: message }]);
   res.setHeader('Content-Type', FHIR_JSON_UTF8);
   res.send(JSON.stringify(body));
 }

@@ -6,5 +6,10 @@ import { ConnectionDrain } from './connection-drain';
 
 /** Shared FHIR HTTP pieces: the CapabilityStatement built from the routes' own declarations; connection draining. */
 @Global()
-@Module({ imports: [DiscoveryModule], controllers: [MetadataController], providers: [CapabilityStatementService, ConnectionDrain], exports: [ConnectionDrain] })
+@Module({
+  imports: [DiscoveryModule],
+  controllers: [MetadataController],
+  providers: [CapabilityStatementService, ConnectionDrain],
+  exports: [ConnectionDrain],
+})
 export class FhirModule {}

@@ -21,13 +21,7 @@ export interface OperationOutcome {
 }
 
 /** One issue with the NHS http-error-codes coding. */
-export function issue(
-  severity: IssueSeverity,
-  code: string,
-  detailsCode: string,
-  diagnostics: string,
-  expression?: string,
-): OutcomeIssue {
+export function issue(severity: IssueSeverity, code: string, detailsCode: string, diagnostics: string, expression?: string): OutcomeIssue {
   const i: OutcomeIssue = {
     severity,
     code,
@@ -73,7 +67,12 @@ export function capIssues(issues: OutcomeIssue[], total = issues.length): Outcom
   const more = total - MAX_ISSUES;
   return [
     ...issues.slice(0, MAX_ISSUES),
-    issue('information', 'too-costly', 'INVARIANT', `${more} further issue${more === 1 ? ' was' : 's were'} found and not listed; fix the ones above and resend.`),
+    issue(
+      'information',
+      'too-costly',
+      'INVARIANT',
+      `${more} further issue${more === 1 ? ' was' : 's were'} found and not listed; fix the ones above and resend.`,
+    ),
   ];
 }
 
@@ -85,19 +84,24 @@ export const Errors = {
     new FhirError(400, [issue('error', 'invariant', 'INVARIANT', diagnostics, expression)]),
   /** Several validation failures reported together, one issue each. */
   invariants: (issues: { diagnostics: string; expression?: string }[]) =>
-    new FhirError(400, capIssues(issues.slice(0, MAX_ISSUES).map((i) => issue('error', 'invariant', 'INVARIANT', i.diagnostics, i.expression)), issues.length)),
-  unauthorized: (diagnostics: string) => new FhirError(401, [issue('error', 'login', 'UNAUTHORIZED', diagnostics)], {
-    'WWW-Authenticate': 'Bearer',
-  }),
+    new FhirError(
+      400,
+      capIssues(
+        issues.slice(0, MAX_ISSUES).map((i) => issue('error', 'invariant', 'INVARIANT', i.diagnostics, i.expression)),
+        issues.length,
+      ),
+    ),
+  unauthorized: (diagnostics: string) =>
+    new FhirError(401, [issue('error', 'login', 'UNAUTHORIZED', diagnostics)], {
+      'WWW-Authenticate': 'Bearer',
+    }),
   forbidden: (diagnostics: string) => new FhirError(403, [issue('error', 'forbidden', 'FORBIDDEN', diagnostics)]),
   notFound: (diagnostics: string) => new FhirError(404, [issue('error', 'not-found', 'NOT-FOUND', diagnostics)]),
   methodNotAllowed: (diagnostics: string, allow: string[]) =>
     new FhirError(405, [issue('error', 'not-supported', 'NOT-SUPPORTED', diagnostics)], { Allow: allow.join(', ') }),
   notAcceptable: (diagnostics: string) => new FhirError(406, [issue('error', 'not-supported', 'NOT-SUPPORTED', diagnostics)]),
-  unsupportedMediaType: (diagnostics: string) =>
-    new FhirError(415, [issue('error', 'not-supported', 'NOT-SUPPORTED', diagnostics)]),
-  preconditionFailed: (diagnostics: string) =>
-    new FhirError(412, [issue('error', 'conflict', 'PRECONDITION-FAILED', diagnostics)]),
+  unsupportedMediaType: (diagnostics: string) => new FhirError(415, [issue('error', 'not-supported', 'NOT-SUPPORTED', diagnostics)]),
+  preconditionFailed: (diagnostics: string) => new FhirError(412, [issue('error', 'conflict', 'PRECONDITION-FAILED', diagnostics)]),
   tooLarge: (diagnostics: string) => new FhirError(413, [issue('error', 'too-long', 'TOO-LARGE', diagnostics)]),
   duplicate: (diagnostics: string, expression?: string) =>
     new FhirError(422, [issue('error', 'duplicate', 'DUPLICATE', diagnostics, expression)]),
@@ -105,8 +109,7 @@ export const Errors = {
     new FhirError(429, [issue('error', 'throttled', 'TOO-MANY-REQUESTS', diagnostics)], {
       'Retry-After': String(retryAfterSeconds),
     }),
-  exception: () =>
-    new FhirError(500, [issue('error', 'exception', 'EXCEPTION', 'An unexpected error occurred. It has been logged.')]),
+  exception: () => new FhirError(500, [issue('error', 'exception', 'EXCEPTION', 'An unexpected error occurred. It has been logged.')]),
   unavailable: (diagnostics: string) =>
     new FhirError(503, [issue('error', 'transient', 'SERVICE-UNAVAILABLE', diagnostics)], { 'Retry-After': '1' }),
 };

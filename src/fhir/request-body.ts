@@ -11,10 +11,7 @@ export const MAX_JSON_DEPTH = 64;
  * answers first (docs/api.md §4: 401 before anything else); the controller's body decorators raise them.
  */
 export type ParsedBody =
-  | { kind: 'none' }
-  | { kind: 'json'; value: unknown }
-  | { kind: 'form'; value: URLSearchParams }
-  | { kind: 'error'; error: FhirError };
+  { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'form'; value: URLSearchParams } | { kind: 'error'; error: FhirError };
 
 declare module 'express' {
   interface Request {

@@ -48,7 +48,11 @@ export class ImmunizationController {
 
   @Post()
   @FhirInteraction('Immunization', 'create')
-  @ApiOperation({ summary: 'Record a vaccination event', description: '201 with Location, ETag and E-Tag. Creating with the identifier of a deleted record reinstates it. A retry with the same X-Request-ID within 24 h returns the first outcome.' })
+  @ApiOperation({
+    summary: 'Record a vaccination event',
+    description:
+      '201 with Location, ETag and E-Tag. Creating with the identifier of a deleted record reinstates it. A retry with the same X-Request-ID within 24 h returns the first outcome.',
+  })
   @ApiBody({ description: 'A FHIR R4 Immunization (application/fhir+json)', schema: { type: 'object' } })
   @ApiHeader({ name: 'X-Request-ID', required: false, description: 'Makes a retried create idempotent (24 h)' })
   @ApiHeader({ name: 'Prefer', required: false, description: 'return=minimal (default) | representation | OperationOutcome' })
@@ -75,7 +79,10 @@ export class ImmunizationController {
     const sinceRaw = single('_since');
     let since: Date | null = null;
     if (sinceRaw !== undefined) {
-      if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(sinceRaw) || Number.isNaN(Date.parse(sinceRaw))) {
+      if (
+        !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(sinceRaw) ||
+        Number.isNaN(Date.parse(sinceRaw))
+      ) {
         throw Errors.invalid('_since must be a FHIR instant, e.g. 2026-01-31T12:00:00Z.', '_since');
       }
       since = new Date(sinceRaw);
@@ -125,7 +132,11 @@ export class ImmunizationController {
   async history(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     const id = recordId(rawId);
     const events = await this.queries.execute(new ImmunizationHistory(id, who));
-    sendResource(res, 200, historyBundle(events, this.base, [{ relation: 'self', url: `${this.base}/Immunization/${id}/_history` }], events.length));
+    sendResource(
+      res,
+      200,
+      historyBundle(events, this.base, [{ relation: 'self', url: `${this.base}/Immunization/${id}/_history` }], events.length),
+    );
   }
 
   @Get(':id/_history/:vid')
@@ -141,7 +152,10 @@ export class ImmunizationController {
 
   @Put(':id')
   @FhirInteraction('Immunization', 'update')
-  @ApiOperation({ summary: 'Correct a record (or reinstate a deleted one)', description: 'Needs E-Tag: <version> (mismatch → 400) or If-Match: W/"<version>" (mismatch → 412).' })
+  @ApiOperation({
+    summary: 'Correct a record (or reinstate a deleted one)',
+    description: 'Needs E-Tag: <version> (mismatch → 400) or If-Match: W/"<version>" (mismatch → 412).',
+  })
   @ApiHeader({ name: 'E-Tag', required: false })
   @ApiHeader({ name: 'If-Match', required: false })
   @ApiBody({ description: 'The whole FHIR R4 Immunization, with id equal to the path id', schema: { type: 'object' } })

@@ -26,11 +26,21 @@ export class JsonLogger implements LoggerService {
     this.write('info', msg, fields);
   }
   error(message: unknown, traceOrFields?: unknown, context?: string) {
-    const fields = typeof traceOrFields === 'object' && traceOrFields !== null ? (traceOrFields as Record<string, unknown>) : traceOrFields ? { stack: traceOrFields } : undefined;
+    const fields =
+      typeof traceOrFields === 'object' && traceOrFields !== null
+        ? (traceOrFields as Record<string, unknown>)
+        : traceOrFields
+          ? { stack: traceOrFields }
+          : undefined;
     this.write('error', message, fields, context);
   }
   warn(message: unknown, context?: unknown) {
-    this.write('warn', message, typeof context === 'object' ? (context as Record<string, unknown>) : undefined, typeof context === 'string' ? context : undefined);
+    this.write(
+      'warn',
+      message,
+      typeof context === 'object' ? (context as Record<string, unknown>) : undefined,
+      typeof context === 'string' ? context : undefined,
+    );
   }
   debug(message: unknown, context?: string) {
     this.write('debug', message, undefined, context);

@@ -35,7 +35,14 @@ function ifMatchVersion(header: string | undefined): number | null {
 }
 
 const representation = (row: SubscriptionRow) =>
-  subscriptionRepresentation({ id: row.id, version: row.version, updatedAt: new Date(row.updated_at), status: row.status, error: row.error, resource: row.resource });
+  subscriptionRepresentation({
+    id: row.id,
+    version: row.version,
+    updatedAt: new Date(row.updated_at),
+    status: row.status,
+    error: row.error,
+    resource: row.resource,
+  });
 
 /**
  * FHIR R4 Subscriptions to the MNS vaccination-record-change signal (docs/api.md §6). A supplier sees
@@ -79,7 +86,8 @@ export class SubscriptionController {
   @ApiOperation({ summary: "The caller's own subscriptions, as a searchset Bundle" })
   async search(@Req() req: Request, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     for (const name of new URLSearchParams(req.url.split('?')[1] ?? '').keys()) {
-      if (!IGNORED_SEARCH_PARAMS.has(name)) throw Errors.invalid(`Search parameter ${name.slice(0, 40)} is not supported on Subscription.`, name.slice(0, 40));
+      if (!IGNORED_SEARCH_PARAMS.has(name))
+        throw Errors.invalid(`Search parameter ${name.slice(0, 40)} is not supported on Subscription.`, name.slice(0, 40));
     }
     const rows = await this.queries.execute(new ListSubscriptions(who));
     sendResource(res, 200, {
@@ -88,7 +96,11 @@ export class SubscriptionController {
       type: 'searchset',
       total: rows.length,
       link: [{ relation: 'self', url: `${this.base}/Subscription` }],
-      entry: rows.map((row) => ({ fullUrl: `${this.base}/Subscription/${row.id}`, resource: representation(row), search: { mode: 'match' } })),
+      entry: rows.map((row) => ({
+        fullUrl: `${this.base}/Subscription/${row.id}`,
+        resource: representation(row),
+        search: { mode: 'match' },
+      })),
     });
   }
 

@@ -32,10 +32,13 @@ describe('nhsNumberOf', () => {
     ['no identifier (allowed: such records are not searchable)', patient()],
     ['another system', patient([{ system: 'https://example.org/mrn', value: '9449310475' }])],
     ['an invalid check digit', patient([{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9449310476' }])],
-    ['two identifiers', patient([
-      { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9449310475' },
-      { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' },
-    ])],
+    [
+      'two identifiers',
+      patient([
+        { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9449310475' },
+        { system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9000000009' },
+      ]),
+    ],
     ['a malformed identifier', patient([null])],
   ])('is null with %s', (_why, p) => {
     expect(nhsNumberOf(immunization(p))).toBeNull();

@@ -15,9 +15,7 @@ export interface ContainedPatient {
 export function containedPatientIndex(resource: unknown): number {
   const contained = (resource as { contained?: unknown } | null)?.contained;
   if (!Array.isArray(contained)) return -1;
-  return contained.findIndex(
-    (r) => r !== null && typeof r === 'object' && (r as { resourceType?: unknown }).resourceType === 'Patient',
-  );
+  return contained.findIndex((r) => r !== null && typeof r === 'object' && (r as { resourceType?: unknown }).resourceType === 'Patient');
 }
 
 /** The (first) contained Patient of an Immunization, or null when there is none. Safe on any input. */

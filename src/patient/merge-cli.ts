@@ -22,7 +22,8 @@ async function main() {
   const to = opt('to');
   if (!from || !to) throw new ConfigError('usage: npm run -s patient:merge -- --from OLD_NHS_NUMBER --to NEW_NHS_NUMBER');
   const base = loadConfig();
-  if (!base.databaseUrl && base.dataDir === 'memory://') throw new ConfigError('DATA_DIR=memory:// has no records to merge: set DATABASE_URL or DATA_DIR');
+  if (!base.databaseUrl && base.dataDir === 'memory://')
+    throw new ConfigError('DATA_DIR=memory:// has no records to merge: set DATABASE_URL or DATA_DIR');
   // A one-shot process: no notification relay and no inbox worker (a running server delivers the
   // signals this merge writes to the outbox).
   const config = { ...base, notificationRelayEnabled: false, mnsInboundApiKey: null };

@@ -13,18 +13,24 @@ export function mergeNumbers(body: unknown): { from: string; to: string } {
   if (b === null || typeof b !== 'object' || b.resourceType !== 'Parameters') {
     throw Errors.invariant('The body must be a FHIR Parameters resource.', 'Parameters');
   }
-  if (!Array.isArray(b.parameter)) throw Errors.invariant(`Parameters.parameter must list ${SOURCE} and ${TARGET}.`, 'Parameters.parameter');
+  if (!Array.isArray(b.parameter))
+    throw Errors.invariant(`Parameters.parameter must list ${SOURCE} and ${TARGET}.`, 'Parameters.parameter');
   const problems: { diagnostics: string; expression: string }[] = [];
   const value = (name: string): string => {
     const where = `Parameters.parameter.where(name='${name}')`;
-    const found = (b.parameter as { name?: unknown; valueIdentifier?: { system?: unknown; value?: unknown } }[]).filter((p) => p?.name === name);
+    const found = (b.parameter as { name?: unknown; valueIdentifier?: { system?: unknown; value?: unknown } }[]).filter(
+      (p) => p?.name === name,
+    );
     if (found.length !== 1) {
       problems.push({ diagnostics: `${name} must be given exactly once (found ${found.length}).`, expression: where });
       return '';
     }
     const id = found[0].valueIdentifier;
     if (id?.system !== NHS_NUMBER_SYSTEM || typeof id.value !== 'string') {
-      problems.push({ diagnostics: `${name} must be a valueIdentifier with system ${NHS_NUMBER_SYSTEM} and the NHS number as value.`, expression: `${where}.valueIdentifier` });
+      problems.push({
+        diagnostics: `${name} must be a valueIdentifier with system ${NHS_NUMBER_SYSTEM} and the NHS number as value.`,
+        expression: `${where}.valueIdentifier`,
+      });
       return '';
     }
     return id.value;

@@ -18,7 +18,8 @@ export class PatientController {
   @Post('$merge')
   @ApiOperation({
     summary: 'Merge patients: supersede an NHS number and move its records',
-    description: 'Parameters with source-patient-identifier (the old NHS number) and target-patient-identifier (the new one). Needs the patient-admin role. Answers a Parameters with outcome and moved.',
+    description:
+      'Parameters with source-patient-identifier (the old NHS number) and target-patient-identifier (the new one). Needs the patient-admin role. Answers a Parameters with outcome and moved.',
   })
   @ApiBody({ description: 'A FHIR R4 Parameters resource', schema: { type: 'object' } })
   @ApiResponse({ status: 200, description: 'Merged (or already merged: moved 0)' })

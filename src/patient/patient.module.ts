@@ -17,7 +17,10 @@ function patientDirectory(c: AppConfig): PatientDirectory {
   if (c.pdsBaseUrl === null) return new NoPatientDirectory();
   const token =
     c.pdsTokenUrl && c.pdsClientId && c.pdsPrivateKeyFile && c.pdsKeyId
-      ? new PdsAccessToken({ tokenUrl: c.pdsTokenUrl, clientId: c.pdsClientId, privateKeyFile: c.pdsPrivateKeyFile, keyId: c.pdsKeyId }, c.pdsTimeoutMs)
+      ? new PdsAccessToken(
+          { tokenUrl: c.pdsTokenUrl, clientId: c.pdsClientId, privateKeyFile: c.pdsPrivateKeyFile, keyId: c.pdsKeyId },
+          c.pdsTimeoutMs,
+        )
       : null;
   return new PdsPatientDirectory(c.pdsBaseUrl, c.pdsTimeoutMs, token);
 }

@@ -6,7 +6,13 @@ const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 const BASE = 'https://api.example/immunisation-fhir-api/FHIR/R4';
 
 function stored(id: string, nhs: string | null, occurrence: string): Record<string, unknown> {
-  const patient: Record<string, unknown> = { resourceType: 'Patient', id: 'Pat1', name: [{ family: 'X', given: ['Y'] }], gender: 'male', birthDate: '2000-01-01' };
+  const patient: Record<string, unknown> = {
+    resourceType: 'Patient',
+    id: 'Pat1',
+    name: [{ family: 'X', given: ['Y'] }],
+    gender: 'male',
+    birthDate: '2000-01-01',
+  };
   if (nhs) patient.identifier = [{ system: NHS, value: nhs, use: 'official' }];
   return {
     resourceType: 'Immunization',
@@ -16,7 +22,10 @@ function stored(id: string, nhs: string | null, occurrence: string): Record<stri
     status: 'completed',
     patient: { reference: '#Pat1', type: 'Patient' },
     occurrenceDateTime: occurrence,
-    performer: [{ actor: { reference: '#Pract1', type: 'Practitioner' } }, { actor: { type: 'Organization', identifier: { system: 'ods', value: 'B0C4P' } } }],
+    performer: [
+      { actor: { reference: '#Pract1', type: 'Practitioner' } },
+      { actor: { type: 'Organization', identifier: { system: 'ods', value: 'B0C4P' } } },
+    ],
     lotNumber: 'L1',
   };
 }
@@ -38,7 +47,15 @@ describe('searchsetBundle', () => {
 
   it('builds matches, one Patient include from the newest record, and keeps everything else in place', () => {
     const links = [{ relation: 'self' as const, url: `${BASE}/Immunization?x` }];
-    const b = searchsetBundle({ base: BASE, rows: [row('a', '9000000009'), row('b', '9000000009')], total: 7, links, warnings: [], elements: null, uuid }) as any;
+    const b = searchsetBundle({
+      base: BASE,
+      rows: [row('a', '9000000009'), row('b', '9000000009')],
+      total: 7,
+      links,
+      warnings: [],
+      elements: null,
+      uuid,
+    }) as any;
     expect(Object.keys(b)).toEqual(['resourceType', 'type', 'link', 'entry', 'total']);
     expect(b).toMatchObject({ resourceType: 'Bundle', type: 'searchset', link: links, total: 7 });
     expect(b.entry.map((e: any) => [e.fullUrl, e.search.mode])).toEqual([
@@ -48,7 +65,11 @@ describe('searchsetBundle', () => {
     ]);
     const imms = b.entry[0].resource;
     expect(Object.keys(imms)).toEqual(['resourceType', 'id', 'meta', 'status', 'patient', 'occurrenceDateTime', 'performer', 'lotNumber']);
-    expect(imms.patient).toEqual({ reference: 'urn:uuid:00000000-0000-4000-8000-000000000001', type: 'Patient', identifier: { system: NHS, value: '9000000009' } });
+    expect(imms.patient).toEqual({
+      reference: 'urn:uuid:00000000-0000-4000-8000-000000000001',
+      type: 'Patient',
+      identifier: { system: NHS, value: '9000000009' },
+    });
     expect(imms.performer).toEqual([{ actor: { type: 'Organization', identifier: { system: 'ods', value: 'B0C4P' } } }]);
     expect(imms.meta).toEqual({ versionId: '3', lastUpdated: '2025-01-01T00:00:00.000Z' });
     expect(b.entry[2].resource).toEqual({ resourceType: 'Patient', id: '9000000009', identifier: [{ system: NHS, value: '9000000009' }] });
@@ -68,14 +89,34 @@ describe('searchsetBundle', () => {
   });
 
   it('trims to _elements and marks the result SUBSETTED', () => {
-    const b = searchsetBundle({ base: BASE, rows: [row('a', '9000000009')], total: 1, links: [], warnings: [], elements: ['id', 'meta'], uuid }) as any;
+    const b = searchsetBundle({
+      base: BASE,
+      rows: [row('a', '9000000009')],
+      total: 1,
+      links: [],
+      warnings: [],
+      elements: ['id', 'meta'],
+      uuid,
+    }) as any;
     expect(b.entry[0].resource).toEqual({
       resourceType: 'Immunization',
       id: 'a',
-      meta: { versionId: '3', lastUpdated: '2025-01-01T00:00:00.000Z', tag: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' }] },
+      meta: {
+        versionId: '3',
+        lastUpdated: '2025-01-01T00:00:00.000Z',
+        tag: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' }],
+      },
     });
     expect(b.entry[1].resource).toEqual({ resourceType: 'Patient', id: '9000000009' });
-    const idOnly = searchsetBundle({ base: BASE, rows: [row('a', '9000000009')], total: 1, links: [], warnings: [], elements: ['id'], uuid }) as any;
+    const idOnly = searchsetBundle({
+      base: BASE,
+      rows: [row('a', '9000000009')],
+      total: 1,
+      links: [],
+      warnings: [],
+      elements: ['id'],
+      uuid,
+    }) as any;
     expect(idOnly.entry[0].resource).toEqual({ resourceType: 'Immunization', id: 'a' });
   });
 

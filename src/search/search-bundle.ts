@@ -94,7 +94,10 @@ export function searchsetBundle(input: SearchsetInput): Json {
     if (!patient) {
       const u = uuid();
       const resource = patientResource(row, u);
-      patient = { uuid: u, entry: { fullUrl: `urn:uuid:${u}`, resource: input.elements ? subset(resource, ['id']) : resource, search: { mode: 'include' } } };
+      patient = {
+        uuid: u,
+        entry: { fullUrl: `urn:uuid:${u}`, resource: input.elements ? subset(resource, ['id']) : resource, search: { mode: 'include' } },
+      };
       patients.set(key, patient);
     }
     const reference: Json = { reference: `urn:uuid:${patient.uuid}`, type: 'Patient' };

@@ -87,7 +87,13 @@ const escape = (s: string) => s.replace(/[\\,|$]/g, (c) => `\\${c}`);
 
 /** The comma-separated values of a parameter, unescaped and trimmed, empty ones dropped, repeats removed. */
 function orValues(raw: string): string[] {
-  return [...new Set(splitUnescaped(raw, ',').map((v) => unescape(v).trim()).filter((v) => v !== ''))];
+  return [
+    ...new Set(
+      splitUnescaped(raw, ',')
+        .map((v) => unescape(v).trim())
+        .filter((v) => v !== ''),
+    ),
+  ];
 }
 
 /**
@@ -167,7 +173,9 @@ export function parseSearchParameters(pairs: Iterable<[string, string]>, maxCoun
     const values = splitUnescaped(raw(P.identifier), ',');
     const t = values.length === 1 ? token(values[0], false) : null;
     if (t === null || t.system === '' || t.value === '') {
-      errors.push('Search parameter identifier must have one value in the format "<system>|<value>", e.g. "https://supplierABC/identifiers/vacc|f10b59b3-fc73-4616-99c9-9e882ab31184".');
+      errors.push(
+        'Search parameter identifier must have one value in the format "<system>|<value>", e.g. "https://supplierABC/identifiers/vacc|f10b59b3-fc73-4616-99c9-9e882ab31184".',
+      );
     }
     let elements: Element[] | null = null;
     if (has(P.elements)) {
@@ -184,12 +192,16 @@ export function parseSearchParameters(pairs: Iterable<[string, string]>, maxCoun
   // Patient search.
   let nhsNumber: string | null = null;
   if (!has(P.patientIdentifier)) {
-    errors.unshift(`Search parameter patient.identifier is required (unless identifier is used), in the format "${NHS_NUMBER_SYSTEM}|<NHS number>".`);
+    errors.unshift(
+      `Search parameter patient.identifier is required (unless identifier is used), in the format "${NHS_NUMBER_SYSTEM}|<NHS number>".`,
+    );
   } else {
     const values = splitUnescaped(raw(P.patientIdentifier), ',');
     const t = values.length === 1 ? token(values[0]) : null;
     if (t === null || t.system !== NHS_NUMBER_SYSTEM) {
-      errors.unshift(`Search parameter patient.identifier must have one value in the format "${NHS_NUMBER_SYSTEM}|<NHS number>", e.g. "${NHS_NUMBER_SYSTEM}|9000000009".`);
+      errors.unshift(
+        `Search parameter patient.identifier must have one value in the format "${NHS_NUMBER_SYSTEM}|<NHS number>", e.g. "${NHS_NUMBER_SYSTEM}|9000000009".`,
+      );
     } else {
       const problem = NhsNumber.problem(t.value);
       if (problem) errors.unshift(`Search parameter patient.identifier must be a valid NHS number: the value ${problem}.`);
@@ -208,10 +220,17 @@ export function parseSearchParameters(pairs: Iterable<[string, string]>, maxCoun
     const unknown = asked.filter((t) => !VaccineType.isKnown(t));
     if (asked.length === 0) errors.push('Search parameter -immunization.target must have one or more values.');
     else if (known.length === 0) {
-      errors.push(`Search parameter -immunization.target has no vaccine type of this service (${quote(unknown)}); use one or more of: ${VaccineType.all().join(', ')}.`);
+      errors.push(
+        `Search parameter -immunization.target has no vaccine type of this service (${quote(unknown)}); use one or more of: ${VaccineType.all().join(', ')}.`,
+      );
     } else {
       if (unknown.length > 0) {
-        warnings.push(warning('invalid', `Search parameter -immunization.target: ${quote(unknown)} ${unknown.length === 1 ? 'is not a vaccine type' : 'are not vaccine types'} of this service and ${unknown.length === 1 ? 'was' : 'were'} ignored; the search used ${known.sort().join(', ')}.`));
+        warnings.push(
+          warning(
+            'invalid',
+            `Search parameter -immunization.target: ${quote(unknown)} ${unknown.length === 1 ? 'is not a vaccine type' : 'are not vaccine types'} of this service and ${unknown.length === 1 ? 'was' : 'were'} ignored; the search used ${known.sort().join(', ')}.`,
+          ),
+        );
       }
       selection = { by: 'target', types: [...known].sort() };
     }
@@ -227,10 +246,16 @@ export function parseSearchParameters(pairs: Iterable<[string, string]>, maxCoun
     }
     const format = `"${SNOMED_SYSTEM}|<SNOMED code>" with a supported target disease code, e.g. "${SNOMED_SYSTEM}|14189004"`;
     if (asked.length === 0) errors.push(`Search parameter target-disease must have one or more values in the format ${format}.`);
-    else if (diseases.length === 0) errors.push(`Search parameter target-disease has no supported target disease (${quote(unknown)}); each value must be ${format}.`);
+    else if (diseases.length === 0)
+      errors.push(`Search parameter target-disease has no supported target disease (${quote(unknown)}); each value must be ${format}.`);
     else {
       if (unknown.length > 0) {
-        warnings.push(warning('invalid', `Search parameter target-disease: ${quote(unknown)} ${unknown.length === 1 ? 'is not a supported target disease' : 'are not supported target diseases'} and ${unknown.length === 1 ? 'was' : 'were'} ignored (expected ${format}).`));
+        warnings.push(
+          warning(
+            'invalid',
+            `Search parameter target-disease: ${quote(unknown)} ${unknown.length === 1 ? 'is not a supported target disease' : 'are not supported target diseases'} and ${unknown.length === 1 ? 'was' : 'were'} ignored (expected ${format}).`,
+          ),
+        );
       }
       selection = { by: 'disease', diseases: diseases.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)) };
     }
@@ -252,16 +277,39 @@ export function parseSearchParameters(pairs: Iterable<[string, string]>, maxCoun
   }
 
   if (errors.length > 0) throw invalid(errors);
-  return { kind: 'patient', nhsNumber: nhsNumber!, selection: selection!, dateFrom, dateTo, include, count, countGiven: has(P.count), cursor, warnings };
+  return {
+    kind: 'patient',
+    nhsNumber: nhsNumber!,
+    selection: selection!,
+    dateFrom,
+    dateTo,
+    include,
+    count,
+    countGiven: has(P.count),
+    cursor,
+    warnings,
+  };
 }
 
 function invalid(diagnostics: string[]): FhirError {
-  return new FhirError(400, diagnostics.map((d) => issue('error', 'invalid', 'INVALID', d)));
+  return new FhirError(
+    400,
+    diagnostics.map((d) => issue('error', 'invalid', 'INVALID', d)),
+  );
 }
 
 /** What a search applied, after permissions: the basis of the self link. */
 export type AppliedSearch =
-  | { kind: 'patient'; nhsNumber: string; types: string[] | null; diseaseCodes: string[] | null; dateFrom: string | null; dateTo: string | null; include: boolean; count: number | null }
+  | {
+      kind: 'patient';
+      nhsNumber: string;
+      types: string[] | null;
+      diseaseCodes: string[] | null;
+      dateFrom: string | null;
+      dateTo: string | null;
+      include: boolean;
+      count: number | null;
+    }
   | { kind: 'identifier'; system: string; value: string; elements: Element[] | null; include: boolean; count: number | null };
 
 /**
@@ -274,7 +322,14 @@ export function searchQueryString(a: AppliedSearch, page?: { count: number; curs
   if (a.kind === 'patient') {
     p.set(P.patientIdentifier, `${NHS_NUMBER_SYSTEM}|${a.nhsNumber}`);
     if (a.types) p.set(P.target, [...a.types].sort().join(','));
-    if (a.diseaseCodes) p.set(P.targetDisease, [...a.diseaseCodes].sort().map((c) => `${SNOMED_SYSTEM}|${c}`).join(','));
+    if (a.diseaseCodes)
+      p.set(
+        P.targetDisease,
+        [...a.diseaseCodes]
+          .sort()
+          .map((c) => `${SNOMED_SYSTEM}|${c}`)
+          .join(','),
+      );
     if (a.dateFrom) p.set(P.dateFrom, a.dateFrom);
     if (a.dateTo) p.set(P.dateTo, a.dateTo);
   } else {

@@ -72,62 +72,200 @@ describe('audit trail (one append-only record per interaction)', () => {
     const who = { supplier: 'ALL', client_id: allClient };
 
     const created = await step('create', (rid) => t.http.post(`${BASE}/Immunization`).set(h(all, rid)).send(JSON.stringify(body)), {
-      ...who, interaction: 'create', resource_type: 'Immunization', version: 1, status: 201,
+      ...who,
+      interaction: 'create',
+      resource_type: 'Immunization',
+      version: 1,
+      status: 201,
     });
     const id = idFromLocation(created.headers.location);
     expect((await rowsFor(created.headers['x-request-id']))[0].resource_id).toBe(id);
     const path = `${BASE}/Immunization/${id}`;
-    await step('read', (rid) => t.http.get(path).set(h(all, rid)), { ...who, interaction: 'read', resource_type: 'Immunization', resource_id: id, version: 1, status: 200 });
-    await step('update', (rid) => t.http.put(path).set({ ...h(all, rid), 'E-Tag': '1' }).send(JSON.stringify({ ...body, id })), {
-      ...who, interaction: 'update', resource_id: id, version: 2, status: 200,
+    await step('read', (rid) => t.http.get(path).set(h(all, rid)), {
+      ...who,
+      interaction: 'read',
+      resource_type: 'Immunization',
+      resource_id: id,
+      version: 1,
+      status: 200,
     });
-    await step('vread', (rid) => t.http.get(`${path}/_history/1`).set(h(all, rid)), { ...who, interaction: 'vread', resource_id: id, version: 1, status: 200 });
-    await step('history', (rid) => t.http.get(`${path}/_history`).set(h(all, rid)), { ...who, interaction: 'history-instance', resource_id: id, status: 200 });
-    await step('search', (rid) => t.http.get(`${BASE}/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}&-immunization.target=MMR`).set(h(all, rid)), {
-      ...who, interaction: 'search-type', resource_type: 'Immunization', resource_id: null, version: null, status: 200,
+    await step(
+      'update',
+      (rid) =>
+        t.http
+          .put(path)
+          .set({ ...h(all, rid), 'E-Tag': '1' })
+          .send(JSON.stringify({ ...body, id })),
+      {
+        ...who,
+        interaction: 'update',
+        resource_id: id,
+        version: 2,
+        status: 200,
+      },
+    );
+    await step('vread', (rid) => t.http.get(`${path}/_history/1`).set(h(all, rid)), {
+      ...who,
+      interaction: 'vread',
+      resource_id: id,
+      version: 1,
+      status: 200,
     });
-    await step('search-post', (rid) =>
-      t.http.post(`${BASE}/Immunization/_search`).set({ ...h(all, rid), 'Content-Type': 'application/x-www-form-urlencoded' })
-        .send(`patient.identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhs}`)}&-immunization.target=MMR`), {
-      ...who, interaction: 'search-type', resource_id: null, status: 200,
+    await step('history', (rid) => t.http.get(`${path}/_history`).set(h(all, rid)), {
+      ...who,
+      interaction: 'history-instance',
+      resource_id: id,
+      status: 200,
     });
-    await step('identifier-search', (rid) => t.http.get(`${BASE}/Immunization?identifier=https://supplierABC/identifiers/vacc|${identifierValue}`).set(h(all, rid)), {
-      ...who, interaction: 'search-type', resource_id: null, status: 200,
+    await step(
+      'search',
+      (rid) =>
+        t.http
+          .get(`${BASE}/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}&-immunization.target=MMR`)
+          .set(h(all, rid)),
+      {
+        ...who,
+        interaction: 'search-type',
+        resource_type: 'Immunization',
+        resource_id: null,
+        version: null,
+        status: 200,
+      },
+    );
+    await step(
+      'search-post',
+      (rid) =>
+        t.http
+          .post(`${BASE}/Immunization/_search`)
+          .set({ ...h(all, rid), 'Content-Type': 'application/x-www-form-urlencoded' })
+          .send(`patient.identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhs}`)}&-immunization.target=MMR`),
+      {
+        ...who,
+        interaction: 'search-type',
+        resource_id: null,
+        status: 200,
+      },
+    );
+    await step(
+      'identifier-search',
+      (rid) => t.http.get(`${BASE}/Immunization?identifier=https://supplierABC/identifiers/vacc|${identifierValue}`).set(h(all, rid)),
+      {
+        ...who,
+        interaction: 'search-type',
+        resource_id: null,
+        status: 200,
+      },
+    );
+    await step('feed', (rid) => t.http.get(`${BASE}/Immunization/_history?_count=5`).set(h(all, rid)), {
+      ...who,
+      interaction: 'history-type',
+      resource_id: null,
+      status: 200,
     });
-    await step('feed', (rid) => t.http.get(`${BASE}/Immunization/_history?_count=5`).set(h(all, rid)), { ...who, interaction: 'history-type', resource_id: null, status: 200 });
     // Refused ones are audited too: another supplier's vaccine type, no token, a bad token.
     await step('forbidden', (rid) => t.http.get(path).set(h(flu, rid)), {
-      supplier: 'FLU_ONLY', interaction: 'read', resource_id: id, version: null, status: 403,
+      supplier: 'FLU_ONLY',
+      interaction: 'read',
+      resource_id: id,
+      version: null,
+      status: 403,
     });
-    await step('no-token', (rid) => t.http.get(path).set(h(null, rid)), { supplier: null, client_id: null, interaction: 'read', resource_id: id, status: 401 });
+    await step('no-token', (rid) => t.http.get(path).set(h(null, rid)), {
+      supplier: null,
+      client_id: null,
+      interaction: 'read',
+      resource_id: id,
+      status: 401,
+    });
     await step('bad-token', (rid) => t.http.get(path).set(h('x.y.z', rid)), { supplier: null, interaction: 'read', status: 401 });
     await step('delete', (rid) => t.http.delete(path).set(h(all, rid)), { ...who, interaction: 'delete', resource_id: id, status: 204 });
 
     // Subscriptions.
-    const sub = await step('sub-create', (rid) =>
-      t.http.post(`${BASE}/Subscription`).set({ ...h(all, rid), Prefer: 'return=representation' }).send(JSON.stringify(subscriptionBody('http://127.0.0.1:9/hook'))), {
-      ...who, interaction: 'create', resource_type: 'Subscription', status: 201,
-    });
+    const sub = await step(
+      'sub-create',
+      (rid) =>
+        t.http
+          .post(`${BASE}/Subscription`)
+          .set({ ...h(all, rid), Prefer: 'return=representation' })
+          .send(JSON.stringify(subscriptionBody('http://127.0.0.1:9/hook'))),
+      {
+        ...who,
+        interaction: 'create',
+        resource_type: 'Subscription',
+        status: 201,
+      },
+    );
     const subId = sub.body.id as string;
     expect((await rowsFor(sub.headers['x-request-id']))[0].resource_id).toBe(subId);
-    await step('sub-read', (rid) => t.http.get(`${BASE}/Subscription/${subId}`).set(h(all, rid)), { ...who, interaction: 'read', resource_type: 'Subscription', resource_id: subId, status: 200 });
-    await step('sub-search', (rid) => t.http.get(`${BASE}/Subscription`).set(h(all, rid)), { ...who, interaction: 'search-type', resource_type: 'Subscription', status: 200 });
-    await step('sub-delete', (rid) => t.http.delete(`${BASE}/Subscription/${subId}`).set(h(all, rid)), { ...who, interaction: 'delete', resource_id: subId, status: 204 });
+    await step('sub-read', (rid) => t.http.get(`${BASE}/Subscription/${subId}`).set(h(all, rid)), {
+      ...who,
+      interaction: 'read',
+      resource_type: 'Subscription',
+      resource_id: subId,
+      status: 200,
+    });
+    await step('sub-search', (rid) => t.http.get(`${BASE}/Subscription`).set(h(all, rid)), {
+      ...who,
+      interaction: 'search-type',
+      resource_type: 'Subscription',
+      status: 200,
+    });
+    await step('sub-delete', (rid) => t.http.delete(`${BASE}/Subscription/${subId}`).set(h(all, rid)), {
+      ...who,
+      interaction: 'delete',
+      resource_id: subId,
+      status: 204,
+    });
 
     // The token endpoint: the client once its assertion verified, nobody when it did not.
     const s = t.suppliers.find((x) => x.name === 'ALL')!;
     const tokenUrl = `${t.config.publicBaseUrl}/oauth2/token`;
     const assertion = await new SignJWT({})
       .setProtectedHeader({ alg: 'RS512', kid: s.keys[0].kid })
-      .setIssuer(s.clientId).setSubject(s.clientId).setAudience(tokenUrl).setIssuedAt().setExpirationTime('4m').setJti(randomUUID())
+      .setIssuer(s.clientId)
+      .setSubject(s.clientId)
+      .setAudience(tokenUrl)
+      .setIssuedAt()
+      .setExpirationTime('4m')
+      .setJti(randomUUID())
       .sign(s.keys[0].privateKey);
-    const form = (a: string) => new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: a }).toString();
-    await step('token', (rid) => t.http.post('/oauth2/token').set({ 'X-Request-ID': rid, 'X-Correlation-ID': `corr-${rid}` }).type('form').send(form(assertion)), {
-      ...who, interaction: 'token', resource_type: null, resource_id: null, status: 200,
-    });
-    await step('token-replay', (rid) => t.http.post('/oauth2/token').set({ 'X-Request-ID': rid, 'X-Correlation-ID': `corr-${rid}` }).type('form').send(form(assertion)), {
-      supplier: null, client_id: null, interaction: 'token', status: 401,
-    });
+    const form = (a: string) =>
+      new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_assertion_type: CLIENT_ASSERTION_TYPE,
+        client_assertion: a,
+      }).toString();
+    await step(
+      'token',
+      (rid) =>
+        t.http
+          .post('/oauth2/token')
+          .set({ 'X-Request-ID': rid, 'X-Correlation-ID': `corr-${rid}` })
+          .type('form')
+          .send(form(assertion)),
+      {
+        ...who,
+        interaction: 'token',
+        resource_type: null,
+        resource_id: null,
+        status: 200,
+      },
+    );
+    await step(
+      'token-replay',
+      (rid) =>
+        t.http
+          .post('/oauth2/token')
+          .set({ 'X-Request-ID': rid, 'X-Correlation-ID': `corr-${rid}` })
+          .type('form')
+          .send(form(assertion)),
+      {
+        supplier: null,
+        client_id: null,
+        interaction: 'token',
+        status: 401,
+      },
+    );
   });
 
   it('never stores a body, a query string or an NHS number', async () => {
@@ -149,7 +287,9 @@ describe('audit trail (one append-only record per interaction)', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ interaction: 'read', resource_id: null });
     await t.app.get(AuditTrail).flush();
-    const { rows: health } = await db.query("SELECT 1 FROM audit_event WHERE interaction NOT IN ('read','vread','update','delete','create','search-type','history-instance','history-type','token')");
+    const { rows: health } = await db.query(
+      "SELECT 1 FROM audit_event WHERE interaction NOT IN ('read','vread','update','delete','create','search-type','history-instance','history-type','token')",
+    );
     expect(health).toHaveLength(0);
   });
 
@@ -178,7 +318,10 @@ describe('audit trail (one append-only record per interaction)', () => {
     };
     const iso = since.toISOString();
     expect((await query(['--since', iso, '--supplier', 'FLU_ONLY'])).map((r) => r.interaction)).toEqual(['create', 'read', 'read']);
-    expect((await query(['--since', iso, '--supplier', 'FLU_ONLY', '--interaction', 'read'])).map((r) => r.interaction)).toEqual(['read', 'read']);
+    expect((await query(['--since', iso, '--supplier', 'FLU_ONLY', '--interaction', 'read'])).map((r) => r.interaction)).toEqual([
+      'read',
+      'read',
+    ]);
     expect(await query(['--since', iso, '--supplier', 'FLU_ONLY', '--interaction', 'read,create', '--limit', '1'])).toHaveLength(1);
     expect((await query(['--since', iso, '--supplier', 'ALL'])).map((r) => [r.interaction, r.resource_id])).toEqual([['read', id]]);
     expect(await query(['--since', new Date(Date.now() + 60_000).toISOString()])).toHaveLength(0);
@@ -237,17 +380,38 @@ describe('npm run -s audit (the CLI against a database a stopped server left)', 
         env: { ...process.env, ...env, LOG_LEVEL: 'silent', PGLITE_TEMPLATE: process.env.PGLITE_TEMPLATE ?? '' },
         timeout: 60_000,
       });
-    const lines = (out: string) => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     const flus = lines((await cli(['--since', since, '--supplier', 'FLU_ONLY'])).stdout);
     expect(flus.map((r) => [r.supplier, r.interaction, r.resourceType, r.resourceId, r.version, r.status])).toEqual([
       ['FLU_ONLY', 'create', 'Immunization', id, 1, 201],
       ['FLU_ONLY', 'read', 'Immunization', id, 1, 200],
     ]);
     expect(flus[0]).toEqual({
-      id: expect.any(String), at: expect.stringMatching(/Z$/), supplier: 'FLU_ONLY', clientId: 'flu_only-client', interaction: 'create',
-      resourceType: 'Immunization', resourceId: id, version: 1, status: 201, requestId: expect.any(String), correlationId: null,
+      id: expect.any(String),
+      at: expect.stringMatching(/Z$/),
+      supplier: 'FLU_ONLY',
+      clientId: 'flu_only-client',
+      interaction: 'create',
+      resourceType: 'Immunization',
+      resourceId: id,
+      version: 1,
+      status: 201,
+      requestId: expect.any(String),
+      correlationId: null,
     });
-    expect(lines((await cli(['--since', since, '--interaction', 'read', '--limit', '5'])).stdout).map((r) => r.supplier).sort()).toEqual(['ALL', 'FLU_ONLY']);
-    await expect(cli(['--since', 'soon'])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('--since must be an ISO 8601') });
+    expect(
+      lines((await cli(['--since', since, '--interaction', 'read', '--limit', '5'])).stdout)
+        .map((r) => r.supplier)
+        .sort(),
+    ).toEqual(['ALL', 'FLU_ONLY']);
+    await expect(cli(['--since', 'soon'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--since must be an ISO 8601'),
+    });
   }, 180_000);
 });

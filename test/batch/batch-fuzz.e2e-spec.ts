@@ -28,7 +28,12 @@ describe('batch channel properties', () => {
 
   /** A valid name with one of its characters replaced, removed or duplicated, or a part swapped. */
   const mutatedName = fc
-    .tuple(fc.nat(), fc.constantFrom('replace', 'remove', 'double', 'part'), fc.string({ unit: 'binary', minLength: 1, maxLength: 4 }), fc.constantFrom('COVID', 'flu', 'XYZ', 'OTH1', 'v6', '', 'Vaccinations', '20261301T000000'))
+    .tuple(
+      fc.nat(),
+      fc.constantFrom('replace', 'remove', 'double', 'part'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 4 }),
+      fc.constantFrom('COVID', 'flu', 'XYZ', 'OTH1', 'v6', '', 'Vaccinations', '20261301T000000'),
+    )
     .map(([i, how, s, part]) => {
       const n = validName();
       const at = i % n.length;
@@ -56,7 +61,16 @@ describe('batch channel properties', () => {
   /** A row: valid, or with fields replaced by random text, or with fields added or removed. */
   const rowArb = fc.record({
     valid: fc.boolean(),
-    edits: fc.array(fc.tuple(fc.nat({ max: FLAT_FIELDS.length - 1 }), fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('', 'NEW', 'update', 'DELETE', 'X', '20250101', '2025-01-01', '|', '"', '\n', 'TRUE', '9', '1.5'))), { maxLength: 4 }),
+    edits: fc.array(
+      fc.tuple(
+        fc.nat({ max: FLAT_FIELDS.length - 1 }),
+        fc.oneof(
+          fc.string({ maxLength: 12 }),
+          fc.constantFrom('', 'NEW', 'update', 'DELETE', 'X', '20250101', '2025-01-01', '|', '"', '\n', 'TRUE', '9', '1.5'),
+        ),
+      ),
+      { maxLength: 4 },
+    ),
     width: fc.constantFrom(0, 0, 0, -1, 1, -20),
   });
 

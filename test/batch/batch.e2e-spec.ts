@@ -49,11 +49,24 @@ describe('batch files', () => {
     const [a, b, c] = [id('a'), id('b'), id('c')];
     const name = fileName('FLU', 'YGM41');
     const started = new Date(Date.now() - 1000).toISOString();
-    const rows = [fluRow(a), fluRow(b), fluRow(c), fluRow(a, { ACTION_FLAG: 'update', BATCH_NUMBER: 'LOT-2' }), fluRow(b, { ACTION_FLAG: 'DELETE' })];
+    const rows = [
+      fluRow(a),
+      fluRow(b),
+      fluRow(c),
+      fluRow(a, { ACTION_FLAG: 'update', BATCH_NUMBER: 'LOT-2' }),
+      fluRow(b, { ACTION_FLAG: 'DELETE' }),
+    ];
     const put = await emis.upload(name, fileOf(rows));
     expect(put.status).toBe(202);
     expect(put.headers.location).toBe(`${t.url}/immunisation-fhir-api/batch/files/${name}`);
-    expect(put.body).toMatchObject({ fileName: name, supplier: 'EMIS', vaccineType: 'FLU', status: 'queued', rows: { total: 5, succeeded: 0, failed: 0 }, reason: null });
+    expect(put.body).toMatchObject({
+      fileName: name,
+      supplier: 'EMIS',
+      vaccineType: 'FLU',
+      status: 'queued',
+      rows: { total: 5, succeeded: 0, failed: 0 },
+      reason: null,
+    });
 
     const done = await emis.settled(name);
     expect(done).toMatchObject({ status: 'processed', rows: { total: 5, succeeded: 5, failed: 0 }, reason: null });
@@ -70,7 +83,15 @@ describe('batch files', () => {
     expect(bus.status).toBe(200);
     expect(csvRows(bus.text)).toHaveLength(1);
     expect(csvRows(bus.text)[0].slice(-2)).toEqual(['IMMS_ID', 'OPERATION_OUTCOME']);
-    expect((await emis.summary(name)).body).toEqual({ fileName: name, supplier: 'EMIS', vaccineType: 'FLU', rows: 5, successes: 5, failures: 0, completedAt: done.completedAt });
+    expect((await emis.summary(name)).body).toEqual({
+      fileName: name,
+      supplier: 'EMIS',
+      vaccineType: 'FLU',
+      rows: 5,
+      successes: 5,
+      failures: 0,
+      completedAt: done.completedAt,
+    });
 
     const [ra] = await byIdentifier(a);
     expect(ra.meta.versionId).toBe('2');
@@ -113,7 +134,16 @@ describe('batch files', () => {
     expect(await emis.settled(name)).toMatchObject({ status: 'processed', rows: { total: 8, succeeded: 3, failed: 5 } });
     const lines = csvRows((await emis.busAck(name)).text).slice(1);
     expect(lines.map((l) => l[0].split('^')[1])).toEqual(['2', '3', '4', '6', '7']);
-    for (const l of lines) expect(l.slice(1, 8)).toEqual(['Fatal Error', 'Fatal', 'Fatal Error', '30002', 'Business', '30002', 'Business Level Response Value - Processing Error']);
+    for (const l of lines)
+      expect(l.slice(1, 8)).toEqual([
+        'Fatal Error',
+        'Fatal',
+        'Fatal Error',
+        '30002',
+        'Business',
+        '30002',
+        'Business Level Response Value - Processing Error',
+      ]);
     const outcome = lines.map((l) => l[13]);
     expect(outcome[0]).toBe(`Invalid ACTION_FLAG - ACTION_FLAG must be 'NEW', 'UPDATE' or 'DELETE'`);
     expect(outcome[1]).toBe('UNIQUE_ID or UNIQUE_ID_URI is missing');
@@ -162,7 +192,11 @@ describe('batch files', () => {
 
   it.each([
     ['headers not exactly the 34', () => HEADER_LINE.replace('NHS_NUMBER', 'NHS_NO') + rowLine(fluRow('h1')), 'File headers are invalid.'],
-    ['headers in another order', () => HEADER_LINE.replace('PERSON_FORENAME|PERSON_SURNAME', 'PERSON_SURNAME|PERSON_FORENAME') + rowLine(fluRow('h2')), 'File headers are invalid.'],
+    [
+      'headers in another order',
+      () => HEADER_LINE.replace('PERSON_FORENAME|PERSON_SURNAME', 'PERSON_SURNAME|PERSON_FORENAME') + rowLine(fluRow('h2')),
+      'File headers are invalid.',
+    ],
     ['no data rows', () => HEADER_LINE + '\n\n', 'Not processed - Empty file'],
     ['no bytes at all', () => '', 'File headers are invalid.'],
   ])('file-level refusal: %s', async (_what, body, reason) => {
@@ -221,7 +255,10 @@ describe('batch files', () => {
   it('a body that is not CSV → 415; no token → 401 before anything else', async () => {
     const res = await emis.upload(fileName('FLU', 'YGM41'), '{}', 'application/json');
     expect(res.status).toBe(415);
-    const anon = await t.http.put(`/immunisation-fhir-api/batch/files/${fileName('FLU', 'YGM41')}`).set('Content-Type', 'text/csv').send('x');
+    const anon = await t.http
+      .put(`/immunisation-fhir-api/batch/files/${fileName('FLU', 'YGM41')}`)
+      .set('Content-Type', 'text/csv')
+      .send('x');
     expect(anon.status).toBe(401);
   });
 
@@ -250,7 +287,9 @@ describe('batch files', () => {
       const r1 = Array.from({ length: 7 }, (_, i) => fluRow(`${v}-${i}`));
       expect((await emis.upload(first, fileOf(r1))).status).toBe(202);
       // The second file updates what the first creates: in the wrong order every row would fail.
-      expect((await emis.upload(second, fileOf(r1.map((r) => ({ ...r, ACTION_FLAG: 'UPDATE', BATCH_NUMBER: 'SECOND' }))))).status).toBe(202);
+      expect((await emis.upload(second, fileOf(r1.map((r) => ({ ...r, ACTION_FLAG: 'UPDATE', BATCH_NUMBER: 'SECOND' }))))).status).toBe(
+        202,
+      );
       expect((await emis.upload(otherType, fileOf([fluRow(`${v}-hpv`)]))).status).toBe(202);
 
       const store = t.app.get(BatchStore);
@@ -263,7 +302,10 @@ describe('batch files', () => {
       expect(c).toBeNull();
       expect((await emis.status(second)).body.status).toBe('queued');
       // Give the claims back (as an expired lease would) and let the worker run.
-      await db.query(`UPDATE batch_file SET lease_expires_at = now() - interval '1 second' WHERE file_name IN ($1, $2)`, [first, otherType]);
+      await db.query(`UPDATE batch_file SET lease_expires_at = now() - interval '1 second' WHERE file_name IN ($1, $2)`, [
+        first,
+        otherType,
+      ]);
     } finally {
       processor.start();
     }
@@ -318,7 +360,14 @@ describe('batch files', () => {
       ]);
       for (const r of mine) {
         FLAT_FIELDS.forEach((f, i) => {
-          const expected = f === 'UNIQUE_ID' ? body.identifier[0].value : f === 'ACTION_FLAG' ? r[11] : f === 'BATCH_NUMBER' && r[34] !== 'CREATE' ? 'LOT-9' : NATIONAL_FLU_FLAT[f];
+          const expected =
+            f === 'UNIQUE_ID'
+              ? body.identifier[0].value
+              : f === 'ACTION_FLAG'
+                ? r[11]
+                : f === 'BATCH_NUMBER' && r[34] !== 'CREATE'
+                  ? 'LOT-9'
+                  : NATIONAL_FLU_FLAT[f];
           expect([f, r[i]]).toEqual([f, expected]);
         });
         expect(Date.parse(r[38])).toBeGreaterThanOrEqual(Date.parse(since));

@@ -89,7 +89,9 @@ describe('batch crash recovery', () => {
 
     const run = randomUUID().slice(0, 8);
     const rows = Array.from({ length: ROWS }, (_, i) =>
-      i % UPDATE_EVERY === UPDATE_EVERY - 1 ? fluRow(`${run}-${i - 1}`, { ACTION_FLAG: 'UPDATE', BATCH_NUMBER: `U${i}` }) : fluRow(`${run}-${i}`),
+      i % UPDATE_EVERY === UPDATE_EVERY - 1
+        ? fluRow(`${run}-${i - 1}`, { ACTION_FLAG: 'UPDATE', BATCH_NUMBER: `U${i}` })
+        : fluRow(`${run}-${i}`),
     );
     const name = fileName('FLU', 'YGM41');
     const put = await fetch(`${server.url}${BATCH}/files/${name}`, {
@@ -138,7 +140,9 @@ describe('batch crash recovery', () => {
       u.pathname = `/${dbName}`;
       const c = new Client({ connectionString: u.toString() });
       await c.connect();
-      const { rows: counts } = await c.query(`SELECT count(*)::int AS events, count(DISTINCT immunization_id)::int AS records FROM immunization_event`);
+      const { rows: counts } = await c.query(
+        `SELECT count(*)::int AS events, count(DISTINCT immunization_id)::int AS records FROM immunization_event`,
+      );
       await c.end();
       expect(counts[0]).toEqual({ events: ROWS, records: ROWS - ROWS / UPDATE_EVERY });
     }

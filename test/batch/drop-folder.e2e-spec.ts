@@ -28,7 +28,15 @@ describe('batch drop folder, metrics and progress log', () => {
     mkdirSync(inbox, { recursive: true });
     t = await startTestApp({
       suppliers: [testSupplier('EMIS', ['*.CRUDS'], { odsCodes: ['YGM41'] })],
-      env: { BATCH_INBOX_DIR: inbox, BATCH_ACK_DIR: acks, BATCH_INBOX_POLL_MS: '100', BATCH_POLL_MS: '50', BATCH_CHUNK_ROWS: '2', BATCH_LANES: '1', BATCH_PROGRESS_LOG_MS: '100' },
+      env: {
+        BATCH_INBOX_DIR: inbox,
+        BATCH_ACK_DIR: acks,
+        BATCH_INBOX_POLL_MS: '100',
+        BATCH_POLL_MS: '50',
+        BATCH_CHUNK_ROWS: '2',
+        BATCH_LANES: '1',
+        BATCH_PROGRESS_LOG_MS: '100',
+      },
     });
   });
   afterAll(async () => {
@@ -38,13 +46,22 @@ describe('batch drop folder, metrics and progress log', () => {
 
   const ack = (name: string, kind: string) => join(acks, `${name.replace(/\.csv$/, '')}_${kind}`);
 
-  it('a file dropped in the inbox is taken as its ODS code owner\'s upload; InfAck, BusAck and the JSON summary appear in the ack folder', async () => {
+  it("a file dropped in the inbox is taken as its ODS code owner's upload; InfAck, BusAck and the JSON summary appear in the ack folder", async () => {
     const name = fileName('FLU', 'YGM41');
     const ids = Array.from({ length: 60 }, (_, i) => `drop-${process.pid}-${i}`);
     writeFileSync(join(inbox, name), fileOf([...ids.map((id) => fluRow(id)), fluRow('', { ACTION_FLAG: 'NEW' })]));
 
-    const summaryFile = await eventually('the summary', () => (existsSync(ack(name, 'summary.json')) ? ack(name, 'summary.json') : undefined));
-    expect(JSON.parse(readFileSync(summaryFile, 'utf8'))).toMatchObject({ fileName: name, supplier: 'EMIS', vaccineType: 'FLU', rows: 61, successes: 60, failures: 1 });
+    const summaryFile = await eventually('the summary', () =>
+      existsSync(ack(name, 'summary.json')) ? ack(name, 'summary.json') : undefined,
+    );
+    expect(JSON.parse(readFileSync(summaryFile, 'utf8'))).toMatchObject({
+      fileName: name,
+      supplier: 'EMIS',
+      vaccineType: 'FLU',
+      rows: 61,
+      successes: 60,
+      failures: 1,
+    });
     const inf = csvRows(readFileSync(ack(name, 'InfAck.csv'), 'utf8'));
     expect(inf[1].slice(1, 4)).toEqual(['Success', 'Information', 'OK']);
     const bus = csvRows(readFileSync(ack(name, 'BusAck.csv'), 'utf8'));

@@ -66,16 +66,20 @@ describe('HTTP error pipeline (docs/api.md §3): every failure is an OperationOu
   });
 
   describe('content negotiation on FHIR routes', () => {
-    it.each([undefined, '*/*', 'application/fhir+json', 'application/json', 'application/fhir+json; fhirVersion=4.0', 'text/html, application/*;q=0.5'])(
-      'serves JSON when Accept is %p',
-      async (accept) => {
-        const req = t.http.get(`${PROBE}/whoami`).set(auth());
-        if (accept !== undefined) req.set('Accept', accept);
-        const res = await req;
-        expect(res.status).toBe(200);
-        expect(JSON.parse(res.text)).toMatchObject({ resourceType: 'Basic', supplier: 'ALL' });
-      },
-    );
+    it.each([
+      undefined,
+      '*/*',
+      'application/fhir+json',
+      'application/json',
+      'application/fhir+json; fhirVersion=4.0',
+      'text/html, application/*;q=0.5',
+    ])('serves JSON when Accept is %p', async (accept) => {
+      const req = t.http.get(`${PROBE}/whoami`).set(auth());
+      if (accept !== undefined) req.set('Accept', accept);
+      const res = await req;
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text)).toMatchObject({ resourceType: 'Basic', supplier: 'ALL' });
+    });
 
     it.each(['application/xml', 'application/fhir+xml', 'text/html', 'application/fhir+json;q=0'])(
       'answers 406 not-supported when Accept is %p',
@@ -104,11 +108,14 @@ describe('HTTP error pipeline (docs/api.md §3): every failure is an OperationOu
       return req.send(body);
     };
 
-    it.each([FHIR_JSON, `${FHIR_JSON}; charset=utf-8`, 'application/json', 'application/json+fhir'])('accepts JSON sent as %s', async (type) => {
-      const res = await post('{"resourceType":"Basic","n":1}', type);
-      expect(res.status).toBe(200);
-      expect(JSON.parse(res.text).echo).toEqual({ resourceType: 'Basic', n: 1 });
-    });
+    it.each([FHIR_JSON, `${FHIR_JSON}; charset=utf-8`, 'application/json', 'application/json+fhir'])(
+      'accepts JSON sent as %s',
+      async (type) => {
+        const res = await post('{"resourceType":"Basic","n":1}', type);
+        expect(res.status).toBe(200);
+        expect(JSON.parse(res.text).echo).toEqual({ resourceType: 'Basic', n: 1 });
+      },
+    );
 
     it.each(['text/plain', 'application/xml', 'application/fhir+xml', 'multipart/form-data; boundary=x'])(
       'answers 415 not-supported for Content-Type %s',
@@ -118,7 +125,12 @@ describe('HTTP error pipeline (docs/api.md §3): every failure is an OperationOu
     );
 
     it('answers 415 for a body without any Content-Type', async () => {
-      const res = await rawRequest(t.url, { method: 'POST', path: `${PROBE}/public-echo`, headers: { 'Content-Length': '2' }, chunks: [Buffer.from('{}')] });
+      const res = await rawRequest(t.url, {
+        method: 'POST',
+        path: `${PROBE}/public-echo`,
+        headers: { 'Content-Length': '2' },
+        chunks: [Buffer.from('{}')],
+      });
       expectOutcome(res as never, 415, 'not-supported', 'NOT-SUPPORTED');
     });
 
@@ -171,12 +183,7 @@ describe('HTTP error pipeline (docs/api.md §3): every failure is an OperationOu
     });
 
     it('checks the bearer token before the body: no token and a broken body gives 401, not 400/413', async () => {
-      expectOutcome(
-        await t.http.post(`${PROBE}/echo`).set('Content-Type', FHIR_JSON).send('{broken'),
-        401,
-        'login',
-        'UNAUTHORIZED',
-      );
+      expectOutcome(await t.http.post(`${PROBE}/echo`).set('Content-Type', FHIR_JSON).send('{broken'), 401, 'login', 'UNAUTHORIZED');
       const withToken = await t.http.post(`${PROBE}/echo`).set(auth()).set('Content-Type', FHIR_JSON).send('{broken');
       expectOutcome(withToken, 400, 'invalid', 'INVALID');
     });
@@ -219,7 +226,11 @@ describe('HTTP error pipeline (docs/api.md §3): every failure is an OperationOu
         await t.http.get(`${PROBE}/whoami`).set(auth()).set(ids).set('Accept', 'text/html'), // 406
         await t.http.post(`${PROBE}/public-echo`).set(ids).set('Content-Type', 'text/plain').send('x'), // 415
         await t.http.post(`${PROBE}/public-echo`).set(ids).set('Content-Type', FHIR_JSON).send('{'), // 400
-        await t.http.post(`${PROBE}/public-echo`).set(ids).set('Content-Type', FHIR_JSON).send('x'.repeat(MAX_BODY + 1)), // 413
+        await t.http
+          .post(`${PROBE}/public-echo`)
+          .set(ids)
+          .set('Content-Type', FHIR_JSON)
+          .send('x'.repeat(MAX_BODY + 1)), // 413
         await t.http.get(`${PROBE}/boom`).set(ids), // 500
       ];
       expect(responses.map((r) => r.status)).toEqual([404, 405, 401, 406, 415, 400, 413, 500]);

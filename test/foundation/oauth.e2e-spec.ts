@@ -117,7 +117,11 @@ describe('OAuth 2.0 client credentials with signed JWT assertions (docs/api.md Â
       await expectRefused(await assertion(all, { key: stranger }), /signature/);
     });
     it('alg none', async () => {
-      const jwt = handMadeJwt({ alg: 'none', kid: all.keys[0].kid }, { iss: all.clientId, sub: all.clientId, aud: tokenUrl, jti: randomUUID(), exp: now() + 60 }, () => '');
+      const jwt = handMadeJwt(
+        { alg: 'none', kid: all.keys[0].kid },
+        { iss: all.clientId, sub: all.clientId, aud: tokenUrl, jti: randomUUID(), exp: now() + 60 },
+        () => '',
+      );
       await expectRefused(jwt, /alg/);
     });
     it('HS256 with the public key PEM as the HMAC secret', async () => {
@@ -142,9 +146,15 @@ describe('OAuth 2.0 client credentials with signed JWT assertions (docs/api.md Â
       ['no grant_type', { client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: 'x.y.z' }],
       ['grant_type password', { grant_type: 'password', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: 'x.y.z' }],
       ['no client_assertion_type', { grant_type: 'client_credentials', client_assertion: 'x.y.z' }],
-      ['a wrong client_assertion_type', { grant_type: 'client_credentials', client_assertion_type: 'urn:other', client_assertion: 'x.y.z' }],
+      [
+        'a wrong client_assertion_type',
+        { grant_type: 'client_credentials', client_assertion_type: 'urn:other', client_assertion: 'x.y.z' },
+      ],
       ['no client_assertion', { grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE }],
-      ['a client_assertion that is not a JWT', { grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: 'hello' }],
+      [
+        'a client_assertion that is not a JWT',
+        { grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: 'hello' },
+      ],
     ])('%s', async (_why, fields) => {
       expectOutcome(await exchange(fields as Record<string, string>), 400, 'invalid', 'INVALID');
     });
@@ -154,12 +164,17 @@ describe('OAuth 2.0 client credentials with signed JWT assertions (docs/api.md Â
       const res = await t.http
         .post('/oauth2/token')
         .type('form')
-        .send(`grant_type=client_credentials&grant_type=client_credentials&client_assertion_type=${encodeURIComponent(CLIENT_ASSERTION_TYPE)}&client_assertion=${a}`);
+        .send(
+          `grant_type=client_credentials&grant_type=client_credentials&client_assertion_type=${encodeURIComponent(CLIENT_ASSERTION_TYPE)}&client_assertion=${a}`,
+        );
       expectOutcome(res, 400, 'invalid', 'INVALID');
     });
 
     it('a JSON body instead of a form: 415', async () => {
-      const res = await t.http.post('/oauth2/token').set('Content-Type', 'application/json').send(JSON.stringify({ grant_type: 'client_credentials' }));
+      const res = await t.http
+        .post('/oauth2/token')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ grant_type: 'client_credentials' }));
       expectOutcome(res, 415, 'not-supported', 'NOT-SUPPORTED');
     });
   });
@@ -193,7 +208,10 @@ describe('OAuth 2.0 client credentials with signed JWT assertions (docs/api.md Â
     it('a malformed token', () => expect401('Bearer not.a.jwt'));
     it('another scheme', async () => expect401(`Basic ${Buffer.from('a:b').toString('base64')}`));
     it('an expired token', async () => {
-      const token = await accessToken({ iss: t.config.publicBaseUrl, aud: t.config.publicBaseUrl }, { iat: now() - 1200, exp: now() - 600 });
+      const token = await accessToken(
+        { iss: t.config.publicBaseUrl, aud: t.config.publicBaseUrl },
+        { iat: now() - 1200, exp: now() - 600 },
+      );
       await expect401(`Bearer ${token}`, /expired/);
     });
     it('a token signed by another key under our kid', async () => {
@@ -203,16 +221,24 @@ describe('OAuth 2.0 client credentials with signed JWT assertions (docs/api.md Â
     it('a token from another issuer, even when signed with our key', async () => {
       await expect401(`Bearer ${await accessToken({ iss: 'https://idp.elsewhere.example', aud: t.config.publicBaseUrl })}`);
       const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-      await expect401(`Bearer ${await accessToken({ iss: 'https://idp.elsewhere.example', aud: t.config.publicBaseUrl }, { key: stranger, kid: 'x' })}`);
+      await expect401(
+        `Bearer ${await accessToken({ iss: 'https://idp.elsewhere.example', aud: t.config.publicBaseUrl }, { key: stranger, kid: 'x' })}`,
+      );
     });
     it('a token for another audience', async () => {
       await expect401(`Bearer ${await accessToken({ iss: t.config.publicBaseUrl, aud: 'https://other-api.example' })}`);
     });
     it('a token for a client that is not registered', async () => {
-      await expect401(`Bearer ${await accessToken({ iss: t.config.publicBaseUrl, aud: t.config.publicBaseUrl, client_id: 'nobody-client' })}`);
+      await expect401(
+        `Bearer ${await accessToken({ iss: t.config.publicBaseUrl, aud: t.config.publicBaseUrl, client_id: 'nobody-client' })}`,
+      );
     });
     it('alg none', async () => {
-      const jwt = handMadeJwt({ alg: 'none', kid: serverKey().kid }, { iss: t.config.publicBaseUrl, aud: t.config.publicBaseUrl, client_id: all.clientId, exp: now() + 300 }, () => '');
+      const jwt = handMadeJwt(
+        { alg: 'none', kid: serverKey().kid },
+        { iss: t.config.publicBaseUrl, aud: t.config.publicBaseUrl, client_id: all.clientId, exp: now() + 300 },
+        () => '',
+      );
       await expect401(`Bearer ${jwt}`);
     });
     it('HS256 with our public key PEM as the HMAC secret', async () => {
@@ -229,7 +255,9 @@ describe('OAuth 2.0 client credentials with signed JWT assertions (docs/api.md Â
   describe('rate limit', () => {
     it('answers 429 throttled with Retry-After once a supplier exceeds rateLimitPerSecond', async () => {
       const token = await t.tokenFor('LIMITED');
-      const results = await Promise.all(Array.from({ length: 10 }, () => t.http.get(`${PROBE}/whoami`).set('Authorization', `Bearer ${token}`)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => t.http.get(`${PROBE}/whoami`).set('Authorization', `Bearer ${token}`)),
+      );
       const ok = results.filter((r) => r.status === 200).length;
       // A burst of one second's worth (2), plus whatever refills (2/s) while the burst is served.
       expect(ok).toBeGreaterThanOrEqual(2);

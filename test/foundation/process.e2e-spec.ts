@@ -73,18 +73,26 @@ async function freePort(): Promise<number> {
 }
 
 describe('the server process', () => {
-  it('refuses a bad setting with one line naming the variable and a non-zero exit', async () => {
-    const r = run('src/main.ts', [], { PORT: 'abc', DATA_DIR: 'memory://' });
-    expect(await r.exit).toBe(1);
-    expect(r.stderr()).toBe('configuration error: PORT must be an integer from 0 to 65535 (got "abc")\n');
-    expect(r.stdout()).toBe('');
-  }, SLOW);
+  it(
+    'refuses a bad setting with one line naming the variable and a non-zero exit',
+    async () => {
+      const r = run('src/main.ts', [], { PORT: 'abc', DATA_DIR: 'memory://' });
+      expect(await r.exit).toBe(1);
+      expect(r.stderr()).toBe('configuration error: PORT must be an integer from 0 to 65535 (got "abc")\n');
+      expect(r.stdout()).toBe('');
+    },
+    SLOW,
+  );
 
-  it('refuses an unknown database scheme the same way', async () => {
-    const r = run('src/main.ts', [], { DATABASE_URL: 'mysql://x', DATA_DIR: 'memory://' });
-    expect(await r.exit).toBe(1);
-    expect(r.stderr().trim().split('\n')).toEqual([expect.stringMatching(/^configuration error: DATABASE_URL /)]);
-  }, SLOW);
+  it(
+    'refuses an unknown database scheme the same way',
+    async () => {
+      const r = run('src/main.ts', [], { DATABASE_URL: 'mysql://x', DATA_DIR: 'memory://' });
+      expect(await r.exit).toBe(1);
+      expect(r.stderr().trim().split('\n')).toEqual([expect.stringMatching(/^configuration error: DATABASE_URL /)]);
+    },
+    SLOW,
+  );
 
   describe(`start, token CLI, restart, SIGTERM (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     let dataDir: string;
@@ -120,63 +128,75 @@ describe('the server process', () => {
     const base = () => `http://127.0.0.1:${vars.PORT}`;
     let firstKid: string;
 
-    it('starts on an empty database: migrates, reports ready, serves, and exits 0 on SIGTERM', async () => {
-      const r = run('src/main.ts', [], vars);
-      try {
-        const line = await ready(r);
-        expect(line).toMatchObject({ level: 'info', database: onPostgres ? 'postgresql' : 'pglite', url: `http://localhost:${vars.PORT}` });
-        expect(line.startupMs).toEqual(expect.any(Number));
-        expect(line.rssMiB).toEqual(expect.any(Number));
-        expect(logLines(r.stdout()).some((l) => l.msg === 'migrations applied')).toBe(true);
+    it(
+      'starts on an empty database: migrates, reports ready, serves, and exits 0 on SIGTERM',
+      async () => {
+        const r = run('src/main.ts', [], vars);
+        try {
+          const line = await ready(r);
+          expect(line).toMatchObject({
+            level: 'info',
+            database: onPostgres ? 'postgresql' : 'pglite',
+            url: `http://localhost:${vars.PORT}`,
+          });
+          expect(line.startupMs).toEqual(expect.any(Number));
+          expect(line.rssMiB).toEqual(expect.any(Number));
+          expect(logLines(r.stdout()).some((l) => l.msg === 'migrations applied')).toBe(true);
 
-        const health = await fetch(`${base()}/health/ready`);
-        expect(health.status).toBe(200);
-        const jwks = (await (await fetch(`${base()}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
-        firstKid = jwks.keys[0].kid as string;
+          const health = await fetch(`${base()}/health/ready`);
+          expect(health.status).toBe(200);
+          const jwks = (await (await fetch(`${base()}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+          firstKid = jwks.keys[0].kid as string;
 
-        // `npm run -s token -- --supplier EMIS`: same key and issuer as the running server.
-        const cli = run('src/auth/token-cli.ts', ['--supplier', 'EMIS'], vars);
-        expect(await cli.exit).toBe(0);
-        const token = cli.stdout().trim();
-        expect(token.split('.')).toHaveLength(3);
-        const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer: `http://localhost:${vars.PORT}` });
-        expect(payload).toMatchObject({ client_id: 'emis-app', aud: `http://localhost:${vars.PORT}` });
-        expect((payload.exp as number) - (payload.iat as number)).toBe(599);
+          // `npm run -s token -- --supplier EMIS`: same key and issuer as the running server.
+          const cli = run('src/auth/token-cli.ts', ['--supplier', 'EMIS'], vars);
+          expect(await cli.exit).toBe(0);
+          const token = cli.stdout().trim();
+          expect(token.split('.')).toHaveLength(3);
+          const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer: `http://localhost:${vars.PORT}` });
+          expect(payload).toMatchObject({ client_id: 'emis-app', aud: `http://localhost:${vars.PORT}` });
+          expect((payload.exp as number) - (payload.iat as number)).toBe(599);
 
-        const cliBad = run('src/auth/token-cli.ts', ['--supplier', 'NOBODY'], vars);
-        expect(await cliBad.exit).toBe(1);
-        expect(cliBad.stderr()).toMatch(/no supplier named NOBODY/);
+          const cliBad = run('src/auth/token-cli.ts', ['--supplier', 'NOBODY'], vars);
+          expect(await cliBad.exit).toBe(1);
+          expect(cliBad.stderr()).toMatch(/no supplier named NOBODY/);
 
-        // --ttl: a longer-lived token for a Swagger UI or curl session.
-        const cliTtl = run('src/auth/token-cli.ts', ['--supplier', 'EMIS', '--ttl', '3600'], vars);
-        expect(await cliTtl.exit).toBe(0);
-        const long = await jwtVerify(cliTtl.stdout().trim(), createLocalJWKSet(jwks), { issuer: `http://localhost:${vars.PORT}` });
-        expect((long.payload.exp as number) - (long.payload.iat as number)).toBe(3600);
-        const cliTtlBad = run('src/auth/token-cli.ts', ['--supplier', 'EMIS', '--ttl', '5'], vars);
-        expect(await cliTtlBad.exit).toBe(1);
-        expect(cliTtlBad.stderr()).toMatch(/--ttl must be a whole number of seconds from 60 to 86400/);
-      } finally {
-        r.child.kill('SIGTERM');
-      }
-      expect(await r.exit).toBe(0);
-      expect(r.stderr()).toBe('');
-      expect(logLines(r.stdout()).filter((l) => l.level === 'error')).toEqual([]);
-    }, SLOW);
+          // --ttl: a longer-lived token for a Swagger UI or curl session.
+          const cliTtl = run('src/auth/token-cli.ts', ['--supplier', 'EMIS', '--ttl', '3600'], vars);
+          expect(await cliTtl.exit).toBe(0);
+          const long = await jwtVerify(cliTtl.stdout().trim(), createLocalJWKSet(jwks), { issuer: `http://localhost:${vars.PORT}` });
+          expect((long.payload.exp as number) - (long.payload.iat as number)).toBe(3600);
+          const cliTtlBad = run('src/auth/token-cli.ts', ['--supplier', 'EMIS', '--ttl', '5'], vars);
+          expect(await cliTtlBad.exit).toBe(1);
+          expect(cliTtlBad.stderr()).toMatch(/--ttl must be a whole number of seconds from 60 to 86400/);
+        } finally {
+          r.child.kill('SIGTERM');
+        }
+        expect(await r.exit).toBe(0);
+        expect(r.stderr()).toBe('');
+        expect(logLines(r.stdout()).filter((l) => l.level === 'error')).toEqual([]);
+      },
+      SLOW,
+    );
 
-    it('restarts on the existing data: nothing to migrate, the same signing key, and exits 0 on SIGTERM', async () => {
-      expect(firstKid).toBeDefined();
-      const r = run('src/main.ts', [], vars);
-      try {
-        await ready(r);
-        expect(logLines(r.stdout()).some((l) => l.msg === 'migrations applied')).toBe(false);
-        const jwks = (await (await fetch(`${base()}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
-        expect(jwks.keys[0].kid).toBe(firstKid);
-        expect((await fetch(`${base()}/health/ready`)).status).toBe(200);
-      } finally {
-        r.child.kill('SIGTERM');
-      }
-      expect(await r.exit).toBe(0);
-      expect(r.stderr()).toBe('');
-    }, SLOW);
+    it(
+      'restarts on the existing data: nothing to migrate, the same signing key, and exits 0 on SIGTERM',
+      async () => {
+        expect(firstKid).toBeDefined();
+        const r = run('src/main.ts', [], vars);
+        try {
+          await ready(r);
+          expect(logLines(r.stdout()).some((l) => l.msg === 'migrations applied')).toBe(false);
+          const jwks = (await (await fetch(`${base()}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+          expect(jwks.keys[0].kid).toBe(firstKid);
+          expect((await fetch(`${base()}/health/ready`)).status).toBe(200);
+        } finally {
+          r.child.kill('SIGTERM');
+        }
+        expect(await r.exit).toBe(0);
+        expect(r.stderr()).toBe('');
+      },
+      SLOW,
+    );
   });
 });

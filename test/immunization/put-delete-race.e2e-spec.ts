@@ -29,7 +29,11 @@ describe(`a PUT racing a DELETE (${onPostgres ? 'PostgreSQL, pooled connections'
       const body = immunization();
       const id = idFromLocation((await client.create(body)).headers.location);
       const [put, del] = await Promise.all([client.update(id, { ...body, id, lotNumber: `LOT-${round}` }, header), client.delete(id)]);
-      expect({ round, put: put.status, diagnostics: put.body?.issue?.[0]?.diagnostics }).toEqual({ round, put: 200, diagnostics: undefined });
+      expect({ round, put: put.status, diagnostics: put.body?.issue?.[0]?.diagnostics }).toEqual({
+        round,
+        put: 200,
+        diagnostics: undefined,
+      });
       expect(put.headers['e-tag']).toBe('2');
       expect(del.status).toBe(204);
       // Either order is a valid serialisation; the history says which, and it is consistent.

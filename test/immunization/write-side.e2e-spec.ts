@@ -71,7 +71,10 @@ describe('Immunization write side (docs/api.md §2)', () => {
     });
 
     it('ignores client-sent meta.versionId and meta.lastUpdated', async () => {
-      const res = await all.create({ ...immunization(), meta: { versionId: '99', lastUpdated: '2001-01-01T00:00:00Z' } }, { Prefer: 'return=representation' });
+      const res = await all.create(
+        { ...immunization(), meta: { versionId: '99', lastUpdated: '2001-01-01T00:00:00Z' } },
+        { Prefer: 'return=representation' },
+      );
       expect(res.status).toBe(201);
       expect(res.body.meta.versionId).toBe('1');
       expect(res.body.meta.lastUpdated).not.toBe('2001-01-01T00:00:00Z');
@@ -173,7 +176,11 @@ describe('Immunization write side (docs/api.md §2)', () => {
       const other = await all.update(id, { ...body, id: '0b6ea0a9-4d5e-4c8f-9d7e-2a7d8c3e1f00' }, { 'E-Tag': '1' });
       expect(other.status).toBe(400);
       expect(detailsCode(other.body)).toBe('INVARIANT');
-      const ident = await all.update(id, { ...body, id, identifier: [{ system: 'https://x.example/ids', value: 'changed' }] }, { 'E-Tag': '1' });
+      const ident = await all.update(
+        id,
+        { ...body, id, identifier: [{ system: 'https://x.example/ids', value: 'changed' }] },
+        { 'E-Tag': '1' },
+      );
       expect(ident.status).toBe(400);
       expect(ident.body.issue[0].expression).toEqual(['Immunization.identifier[0]']);
     });
@@ -372,7 +379,20 @@ describe('Immunization write side (docs/api.md §2)', () => {
       const id = idFromLocation((await c.create(body)).headers.location);
       for (let v = 1; v <= 11; v++) expect((await c.update(id, { ...body, id }, { 'E-Tag': String(v) })).status).toBe(200);
       const history = await c.history(id);
-      expect(history.body.entry.map((e: any) => e.resource.meta.versionId)).toEqual(['12', '11', '10', '9', '8', '7', '6', '5', '4', '3', '2', '1']);
+      expect(history.body.entry.map((e: any) => e.resource.meta.versionId)).toEqual([
+        '12',
+        '11',
+        '10',
+        '9',
+        '8',
+        '7',
+        '6',
+        '5',
+        '4',
+        '3',
+        '2',
+        '1',
+      ]);
       const feed = await c.feed('?_count=5');
       expect(feed.body.entry.map((e: any) => e.resource.meta.versionId)).toEqual(['1', '2', '3', '4', '5']);
       const next = feed.body.link.find((l: any) => l.relation === 'next').url.replace(fresh.config.publicBaseUrl, '');

@@ -105,7 +105,11 @@ describe('crash recovery', () => {
     // Same database, new process: the old lease runs out and delivery carries on from the cursor.
     server = new ServerProcess(port, env);
     await server.start();
-    await eventually(() => new Set(rx.got('slow').map((g) => eventNumberOf(g.body))).size >= EVENTS, 30_000, 'every event after the restart');
+    await eventually(
+      () => new Set(rx.got('slow').map((g) => eventNumberOf(g.body))).size >= EVENTS,
+      30_000,
+      'every event after the restart',
+    );
     await new Promise((r) => setTimeout(r, 300));
 
     const got = rx.got('slow').map((g) => ({ n: eventNumberOf(g.body), id: focusOf(g.body).split('/').pop() }));

@@ -3,7 +3,16 @@ import { AckPolicy, connect, DeliverPolicy, NatsConnection } from 'nats';
 import { Database } from '../../src/database/database';
 import { BASE, immunization, nhsNumber } from '../support/immunization-fixture';
 import { startTestApp, TestApp } from '../support/test-app';
-import { client, eventNumberOf, EVENT, focusOf, subjectOf, subscriptionBody, subscriptionOf, versionOf } from './support/notification-client';
+import {
+  client,
+  eventNumberOf,
+  EVENT,
+  focusOf,
+  subjectOf,
+  subscriptionBody,
+  subscriptionOf,
+  versionOf,
+} from './support/notification-client';
 import { eventually, Receiver } from './support/receiver';
 import { signalValidator } from './support/signal-schema';
 
@@ -14,7 +23,11 @@ const year = new Date().getUTCFullYear();
 
 /** A valid record with the facts the filters look at. */
 function record(o: { type?: string; org?: string; age?: number; nhs?: string | null } = {}) {
-  const body = immunization({ vaccineType: o.type ?? 'FLU', nhsNumber: o.nhs === undefined ? nhsNumber() : o.nhs, occurrenceDateTime: `${year}-01-01T10:00:00+00:00` });
+  const body = immunization({
+    vaccineType: o.type ?? 'FLU',
+    nhsNumber: o.nhs === undefined ? nhsNumber() : o.nhs,
+    occurrenceDateTime: `${year}-01-01T10:00:00+00:00`,
+  });
   if (o.org) body.performer[1].actor.identifier.value = o.org;
   // Born on 1 January: the age in whole years is the same all year.
   body.contained[1].birthDate = `${year - (o.age ?? 30)}-01-01`;
@@ -53,7 +66,9 @@ describe('notification delivery', () => {
   });
 
   it('sends exactly one signal per create, update and delete, in order, valid against the seed schema, with the channel headers', async () => {
-    const sub = await all.subscribe(subscriptionBody(rx.endpoint('basic'), { header: ['Authorization: Bearer abc123', 'X-Subscriber-Ref: basic'] }));
+    const sub = await all.subscribe(
+      subscriptionBody(rx.endpoint('basic'), { header: ['Authorization: Bearer abc123', 'X-Subscriber-Ref: basic'] }),
+    );
     const nhs = nhsNumber();
     const body = record({ nhs });
     const a = await all.createImms(body);
@@ -124,7 +139,11 @@ describe('notification delivery', () => {
       everything: [`${r1.id} 1`, `${r2.id} 1`, `${r2.id} 2`, `${r2.id} 2`, `${r3.id} 1`],
       'flu-reader': [`${r1.id} 1`, `${r3.id} 1`],
     };
-    await eventually(() => Object.entries(expected).every(([name, want]) => rx.got(name).length >= want.length), 15_000, 'filtered signals');
+    await eventually(
+      () => Object.entries(expected).every(([name, want]) => rx.got(name).length >= want.length),
+      15_000,
+      'filtered signals',
+    );
     await new Promise((r) => setTimeout(r, 300));
     for (const [name, want] of Object.entries(expected)) {
       const got = rx.got(name).map((g) => g.body);
@@ -143,12 +162,19 @@ describe('notification delivery', () => {
     await eventually(() => rx.got('flaky').length >= 5, 15_000, 'five signals after the failures');
     expect(rx.got('flaky').map((g) => [eventNumberOf(g.body), focusOf(g.body).split('/').pop()])).toEqual(made.map((id, i) => [i + 1, id]));
     // The first event was tried MAX_ATTEMPTS - 1 times in vain, always with the same event-number.
-    expect(rx.tried('flaky').slice(0, MAX_ATTEMPTS).map((g) => eventNumberOf(g.body))).toEqual(new Array(MAX_ATTEMPTS).fill(1));
+    expect(
+      rx
+        .tried('flaky')
+        .slice(0, MAX_ATTEMPTS)
+        .map((g) => eventNumberOf(g.body)),
+    ).toEqual(new Array(MAX_ATTEMPTS).fill(1));
 
-    const { rows } = await t.app.get(Database).query<{ event_number: string; outcome: string; status_code: number | null; error: string | null; duration_ms: number }>(
-      'SELECT event_number::text, outcome, status_code, error, duration_ms FROM notification_attempt WHERE subscription_id = $1 ORDER BY id',
-      [sub],
-    );
+    const { rows } = await t.app
+      .get(Database)
+      .query<{ event_number: string; outcome: string; status_code: number | null; error: string | null; duration_ms: number }>(
+        'SELECT event_number::text, outcome, status_code, error, duration_ms FROM notification_attempt WHERE subscription_id = $1 ORDER BY id',
+        [sub],
+      );
     expect(rows.map((r) => [r.event_number, r.outcome, r.status_code])).toEqual([
       ...new Array(MAX_ATTEMPTS - 1).fill(['1', 'failed', 503]),
       ...made.map((_, i) => [String(i + 1), 'delivered', 200]),
@@ -239,11 +265,24 @@ describe('notification delivery', () => {
       let stream = '';
       await eventually(async () => (stream = await jsm.streams.find(subject).catch(() => '')) !== '', 10_000, 'the stream');
       await eventually(async () => (await jsm.streams.info(stream)).state.messages >= 3, 15_000, 'three messages in the stream');
-      const consumer = await nc.jetstream().consumers.get(stream, (await jsm.consumers.add(stream, { ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: subject })).name);
+      const consumer = await nc
+        .jetstream()
+        .consumers.get(
+          stream,
+          (await jsm.consumers.add(stream, { ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: subject }))
+            .name,
+        );
       const msgs = await consumer.fetch({ max_messages: 10, expires: 2000 });
       const got: { signal: any; headers: Record<string, string> }[] = [];
       for await (const m of msgs) {
-        got.push({ signal: m.json(), headers: { msgId: m.headers?.get('Nats-Msg-Id') ?? '', ct: m.headers?.get('Content-Type') ?? '', ref: m.headers?.get('X-Subscriber-Ref') ?? '' } });
+        got.push({
+          signal: m.json(),
+          headers: {
+            msgId: m.headers?.get('Nats-Msg-Id') ?? '',
+            ct: m.headers?.get('Content-Type') ?? '',
+            ref: m.headers?.get('X-Subscriber-Ref') ?? '',
+          },
+        });
         m.ack();
         if (got.length === 3) break;
       }

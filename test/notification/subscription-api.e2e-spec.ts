@@ -53,7 +53,9 @@ describe('Subscription API', () => {
     expect(list.body.entry.find((e: any) => e.resource.id === id).fullUrl).toBe(`${t.config.publicBaseUrl}${BASE}/Subscription/${id}`);
     expect((await all.get(`${BASE}/Subscription?status=active`)).status).toBe(400);
 
-    const replaced = await all.putSub(id, subscriptionBody(hook, { id, criteria: `eventType=${EVENT}&action=delete` }), { 'If-Match': 'W/"1"' });
+    const replaced = await all.putSub(id, subscriptionBody(hook, { id, criteria: `eventType=${EVENT}&action=delete` }), {
+      'If-Match': 'W/"1"',
+    });
     expect(replaced.status).toBe(200);
     expect(replaced.body.meta.versionId).toBe('2');
     expect(replaced.body.criteria).toBe(`eventType=${EVENT}&action=delete`);

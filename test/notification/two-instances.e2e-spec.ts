@@ -49,8 +49,14 @@ describe('relays side by side', () => {
     else {
       const g = <T>(type: new (...args: any[]) => T) => a.app.get(type);
       second = new NotificationRelay(
-        g(Database), g(NotificationStore), new RestHookSender(g(EndpointPolicy)), new NatsPublisher(null),
-        g(SupplierRegistry), g(NotificationMetrics), a.logger, a.config,
+        g(Database),
+        g(NotificationStore),
+        new RestHookSender(g(EndpointPolicy)),
+        new NatsPublisher(null),
+        g(SupplierRegistry),
+        g(NotificationMetrics),
+        a.logger,
+        a.config,
       );
       second.start();
       // Nudged by the same commits as the app's own relay, so the two really compete.
@@ -105,8 +111,14 @@ describe('relays side by side', () => {
     await new Promise((r) => setTimeout(r, 500)); // anything extra would show up now
 
     const fhir = rx.got('fhir').map((g) => ({ n: eventNumberOf(g.body), key: `${focusOf(g.body).split('/').pop()} ${versionOf(g.body)}` }));
-    const cloud = rx.got('cloud').map((g) => ({ n: Number(g.body.sequence), key: `${g.body.dataref.split('/').pop()} ${g.body.versionid}`, action: g.body.filtering.action }));
-    const deletes = rx.got('deletes').map((g) => ({ n: eventNumberOf(g.body), key: `${focusOf(g.body).split('/').pop()} ${versionOf(g.body)}` }));
+    const cloud = rx.got('cloud').map((g) => ({
+      n: Number(g.body.sequence),
+      key: `${g.body.dataref.split('/').pop()} ${g.body.versionid}`,
+      action: g.body.filtering.action,
+    }));
+    const deletes = rx
+      .got('deletes')
+      .map((g) => ({ n: eventNumberOf(g.body), key: `${focusOf(g.body).split('/').pop()} ${versionOf(g.body)}` }));
 
     // Exactly once each, numbered 1..N in the order received: no gap, no repeat, no reordering.
     const oneToN = (k: number) => Array.from({ length: k }, (_, i) => i + 1);
@@ -116,16 +128,23 @@ describe('relays side by side', () => {
     // Every change, and nothing else.
     expect(cloud.map((e) => `${e.key} ${e.action}`).sort()).toEqual([...made].sort());
     expect(fhir.map((e) => e.key).sort()).toEqual(made.map((m) => m.split(' ').slice(0, 2).join(' ')).sort());
-    expect(deletes.map((e) => e.key).sort()).toEqual(made.filter((m) => m.endsWith('delete')).map((m) => m.split(' ').slice(0, 2).join(' ')).sort());
+    expect(deletes.map((e) => e.key).sort()).toEqual(
+      made
+        .filter((m) => m.endsWith('delete'))
+        .map((m) => m.split(' ').slice(0, 2).join(' '))
+        .sort(),
+    );
     // Per record, in the order the changes committed: create, update, update, delete.
     const perRecord = new Map<string, string[]>();
     for (const e of cloud) perRecord.set(e.key.split(' ')[0], [...(perRecord.get(e.key.split(' ')[0]) ?? []), e.action]);
     for (const actions of perRecord.values()) expect(actions).toEqual(['create', 'update', 'update', 'delete']);
 
     // Both relays did part of the work.
-    const { rows } = await a.app.get(Database).query<{ relay_instance: string; n: number }>(
-      `SELECT relay_instance, count(*)::int AS n FROM notification_attempt WHERE outcome = 'delivered' GROUP BY relay_instance`,
-    );
+    const { rows } = await a.app
+      .get(Database)
+      .query<{ relay_instance: string; n: number }>(
+        `SELECT relay_instance, count(*)::int AS n FROM notification_attempt WHERE outcome = 'delivered' GROUP BY relay_instance`,
+      );
     const relays = [a.app.get(NotificationRelay).instanceId, b ? b.app.get(NotificationRelay).instanceId : second!.instanceId];
     expect(rows.map((r) => r.relay_instance).sort()).toEqual([...relays].sort());
     expect(rows.reduce((s, r) => s + r.n, 0)).toBe(2 * CHANGES + CHAINS);

@@ -83,7 +83,11 @@ describe(`crash durability: kill -9 under concurrent writes (${onPostgres ? 'Pos
     server = await new Server(port, env).ready();
     let token = await server.token(supplier);
     const headers = () => ({ Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' });
-    const sub = await fetch(`${server.url}${BASE}/Subscription`, { method: 'POST', headers: headers(), body: JSON.stringify(subscriptionBody(rx.endpoint('durable'))) });
+    const sub = await fetch(`${server.url}${BASE}/Subscription`, {
+      method: 'POST',
+      headers: headers(),
+      body: JSON.stringify(subscriptionBody(rx.endpoint('durable'))),
+    });
     expect(sub.status).toBe(201);
 
     const acked: Change[] = [];
@@ -99,7 +103,11 @@ describe(`crash durability: kill -9 under concurrent writes (${onPostgres ? 'Pos
         const lot = (v: number | string) => `W${w}-${k}-${v}`;
         let res: Response;
         try {
-          res = await fetch(`${url}${BASE}/Immunization`, { method: 'POST', headers: headers(), body: JSON.stringify({ ...body, lotNumber: lot(1) }) });
+          res = await fetch(`${url}${BASE}/Immunization`, {
+            method: 'POST',
+            headers: headers(),
+            body: JSON.stringify({ ...body, lotNumber: lot(1) }),
+          });
         } catch {
           return; // the process died with this create in flight: it may or may not exist
         }
@@ -110,7 +118,11 @@ describe(`crash durability: kill -9 under concurrent writes (${onPostgres ? 'Pos
           const change = { id, version: v, lot: lot(v) };
           inFlightUpdate[w] = change;
           try {
-            res = await fetch(`${url}${BASE}/Immunization/${id}`, { method: 'PUT', headers: { ...headers(), 'If-Match': `W/"${v - 1}"` }, body: JSON.stringify({ ...body, id, lotNumber: change.lot }) });
+            res = await fetch(`${url}${BASE}/Immunization/${id}`, {
+              method: 'PUT',
+              headers: { ...headers(), 'If-Match': `W/"${v - 1}"` },
+              body: JSON.stringify({ ...body, id, lotNumber: change.lot }),
+            });
           } catch {
             return;
           }
@@ -122,7 +134,11 @@ describe(`crash durability: kill -9 under concurrent writes (${onPostgres ? 'Pos
         // A refused change: based on a version that is no longer current.
         const stale = { id, lot: lot('refused') };
         try {
-          res = await fetch(`${url}${BASE}/Immunization/${id}`, { method: 'PUT', headers: { ...headers(), 'If-Match': 'W/"1"' }, body: JSON.stringify({ ...body, id, lotNumber: stale.lot }) });
+          res = await fetch(`${url}${BASE}/Immunization/${id}`, {
+            method: 'PUT',
+            headers: { ...headers(), 'If-Match': 'W/"1"' },
+            body: JSON.stringify({ ...body, id, lotNumber: stale.lot }),
+          });
         } catch {
           return; // refused or not, it cannot have been applied: the check below covers it
         }
@@ -157,7 +173,12 @@ describe(`crash durability: kill -9 under concurrent writes (${onPostgres ? 'Pos
       // Readable at every acknowledged version, with exactly what was sent.
       for (const c of changes) {
         const vread = await get(`/Immunization/${id}/_history/${c.version}`);
-        expect({ id, version: c.version, status: vread.status, lot: vread.body.lotNumber }).toEqual({ id, version: c.version, status: 200, lot: c.lot });
+        expect({ id, version: c.version, status: vread.status, lot: vread.body.lotNumber }).toEqual({
+          id,
+          version: c.version,
+          status: 200,
+          lot: c.lot,
+        });
       }
       const current = await get(`/Immunization/${id}`);
       expect(current.status).toBe(200);

@@ -53,7 +53,8 @@ describe('database outage while serving (PostgreSQL)', () => {
   });
 
   const headers = () => ({ Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' });
-  const create = () => fetch(`${server.url}${BASE}/Immunization`, { method: 'POST', headers: headers(), body: JSON.stringify(immunization()) });
+  const create = () =>
+    fetch(`${server.url}${BASE}/Immunization`, { method: 'POST', headers: headers(), body: JSON.stringify(immunization()) });
   const created: string[] = [];
   async function createOk() {
     const res = await create();
@@ -67,8 +68,22 @@ describe('database outage while serving (PostgreSQL)', () => {
     const calls: [string, () => Promise<Response>][] = [
       ['create', create],
       ['read', () => fetch(`${server.url}${BASE}/Immunization/${created[0]}`, { headers: headers() })],
-      ['search', () => fetch(`${server.url}${BASE}/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009&-immunization.target=FLU`, { headers: headers() })],
-      ['token', () => server.token(supplier).then(() => new Response(null, { status: 200 }), (e) => new Response(String(e), { status: Number(/token: (\d+)/.exec(String(e))?.[1] ?? 0) }))],
+      [
+        'search',
+        () =>
+          fetch(
+            `${server.url}${BASE}/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009&-immunization.target=FLU`,
+            { headers: headers() },
+          ),
+      ],
+      [
+        'token',
+        () =>
+          server.token(supplier).then(
+            () => new Response(null, { status: 200 }),
+            (e) => new Response(String(e), { status: Number(/token: (\d+)/.exec(String(e))?.[1] ?? 0) }),
+          ),
+      ],
     ];
     const results = await Promise.all(
       calls.map(async ([name, call]) => {
@@ -96,14 +111,26 @@ describe('database outage while serving (PostgreSQL)', () => {
 
   async function recovers(label: string) {
     const t0 = Date.now();
-    await eventually(async () => (await create().then((r) => r.status === 201, () => false)), 60_000, `${label}: creates work again`);
+    await eventually(
+      async () =>
+        await create().then(
+          (r) => r.status === 201,
+          () => false,
+        ),
+      60_000,
+      `${label}: creates work again`,
+    );
     measured[`${label}:recovered`] = Date.now() - t0;
     expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
     await createOk();
   }
 
   it('stopped, then started again: 503 transient fast, not ready, live; recovers by itself and delivers every event', async () => {
-    const subscribed = await fetch(`${server.url}${BASE}/Subscription`, { method: 'POST', headers: headers(), body: JSON.stringify(subscriptionBody(rx.endpoint('outage'))) });
+    const subscribed = await fetch(`${server.url}${BASE}/Subscription`, {
+      method: 'POST',
+      headers: headers(),
+      body: JSON.stringify(subscriptionBody(rx.endpoint('outage'))),
+    });
     expect(subscribed.status).toBe(201);
     for (let i = 0; i < 3; i++) await createOk();
 
@@ -133,7 +160,11 @@ describe('database outage while serving (PostgreSQL)', () => {
     await recovers('frozen');
 
     // Every acknowledged create was delivered once the database was back.
-    await eventually(() => created.every((id) => rx.got('outage').some((g) => focusOf(g.body).endsWith(`/${id}`))), 60_000, 'every event delivered');
+    await eventually(
+      () => created.every((id) => rx.got('outage').some((g) => focusOf(g.body).endsWith(`/${id}`))),
+      60_000,
+      'every event delivered',
+    );
 
     // Outage logging: one relay warning per outage (not one a second) and no stack traces.
     const out = server.stdout() + server.stderr();

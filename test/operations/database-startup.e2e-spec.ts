@@ -21,7 +21,13 @@ describe('start-up against a bad database', () => {
   });
 
   async function refused(databaseUrl: string, extra: Record<string, string> = {}) {
-    const s = new Server(await freePort(), { DATA_DIR: 'memory://', DATABASE_URL: databaseUrl, DATABASE_STARTUP_RETRY_SECONDS: '2', DATABASE_CONNECT_TIMEOUT_MS: '1000', ...extra });
+    const s = new Server(await freePort(), {
+      DATA_DIR: 'memory://',
+      DATABASE_URL: databaseUrl,
+      DATABASE_STARTUP_RETRY_SECONDS: '2',
+      DATABASE_CONNECT_TIMEOUT_MS: '1000',
+      ...extra,
+    });
     const code = await s.exit;
     const ms = Date.now() - s.startedAt;
     const lines = s.stderr().trim().split('\n');
@@ -71,10 +77,15 @@ describe('start-up against a bad database', () => {
     const closed = await freePort();
     const { line, stdout } = await refused(pg.url({ port: closed }));
     expect(line).toMatch(
-      new RegExp(`^start-up failed: cannot use DATABASE_URL postgres://postgres@127\\.0\\.0\\.1:${closed}/postgres: connection refused: nothing listens on that host and port \\(ECONNREFUSED\\); gave up after [12]\\.\\d s and \\d+ attempts \\(DATABASE_STARTUP_RETRY_SECONDS=2\\)$`),
+      new RegExp(
+        `^start-up failed: cannot use DATABASE_URL postgres://postgres@127\\.0\\.0\\.1:${closed}/postgres: connection refused: nothing listens on that host and port \\(ECONNREFUSED\\); gave up after [12]\\.\\d s and \\d+ attempts \\(DATABASE_STARTUP_RETRY_SECONDS=2\\)$`,
+      ),
     );
     // The retries are warnings without stacks.
-    const retries = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const retries = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(retries.length).toBeGreaterThanOrEqual(2);
     for (const r of retries) expect(r).toMatchObject({ level: 'warn', msg: 'database not reachable yet, retrying' });
   }, 60_000);

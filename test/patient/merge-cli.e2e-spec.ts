@@ -69,10 +69,14 @@ describe('patient:merge CLI', () => {
   });
 
   const cli = (...args: string[]) =>
-    run(process.execPath, ['-r', join(ROOT, 'test/notification/support/swc-register.js'), join(ROOT, 'src/patient/merge-cli.ts'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    }).then(
+    run(
+      process.execPath,
+      ['-r', join(ROOT, 'test/notification/support/swc-register.js'), join(ROOT, 'src/patient/merge-cli.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', ...env },
+      },
+    ).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
     );
@@ -92,7 +96,8 @@ describe('patient:merge CLI', () => {
       return { status: res.status, body: (await res.json()) as any };
     };
     const ids: string[] = [];
-    for (const type of ['FLU', 'MMR']) ids.push((await call('POST', '/Immunization', immunization({ nhsNumber: from, vaccineType: type }))).body.id);
+    for (const type of ['FLU', 'MMR'])
+      ids.push((await call('POST', '/Immunization', immunization({ nhsNumber: from, vaccineType: type }))).body.id);
     await server.stop();
 
     const merged = await cli('--from', from, '--to', to);
@@ -111,7 +116,11 @@ describe('patient:merge CLI', () => {
     server = new ServerProcess(port, env);
     await server.start(180_000);
     token = await server.token(supplier);
-    const search = (nhs: string) => call('GET', `/Immunization?patient.identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhs}`)}&-immunization.target=FLU,MMR`);
+    const search = (nhs: string) =>
+      call(
+        'GET',
+        `/Immunization?patient.identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhs}`)}&-immunization.target=FLU,MMR`,
+      );
     expect((await search(to)).body.total).toBe(2);
     expect((await search(from)).body.total).toBe(0);
     for (const id of ids) expect((await call('GET', `/Immunization/${id}`)).body.meta.versionId).toBe('2');

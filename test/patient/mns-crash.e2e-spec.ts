@@ -90,7 +90,8 @@ describe('inbound MNS event crash recovery', () => {
       return (await res.json()) as any;
     };
     const ids: string[] = [];
-    for (const type of ['FLU', 'COVID', 'MMR']) ids.push((await call('POST', '/Immunization', immunization({ nhsNumber: oldNhs, vaccineType: type }))).id);
+    for (const type of ['FLU', 'COVID', 'MMR'])
+      ids.push((await call('POST', '/Immunization', immunization({ nhsNumber: oldNhs, vaccineType: type }))).id);
 
     pds.supersede(oldNhs, newNhs);
     pds.hold();
@@ -104,7 +105,7 @@ describe('inbound MNS event crash recovery', () => {
     await eventually(() => pds.requests.includes(`/Patient/${oldNhs}`), 20_000, 'the PDS lookup');
     await server.kill9();
     pds.release();
-    for (const id of ids) expect((await fetch(`${server.url}${BASE}/Immunization/${id}`).catch(() => null))).toBeNull();
+    for (const id of ids) expect(await fetch(`${server.url}${BASE}/Immunization/${id}`).catch(() => null)).toBeNull();
 
     server = new ServerProcess(port, env);
     await server.start(180_000);

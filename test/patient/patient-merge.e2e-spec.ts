@@ -130,7 +130,9 @@ describe('patient merges ($merge, search, validation, notifications)', () => {
     const goneHist = await h.history(gone);
     expect(goneHist.body.entry).toHaveLength(3);
     expect(goneHist.body.entry[0].request.method).toBe('DELETE');
-    const { rows } = await t.app.get(Database).query<any>(`SELECT version, nhs_number, deleted_at IS NOT NULL AS deleted, resource FROM immunization WHERE id = $1`, [gone]);
+    const { rows } = await t.app
+      .get(Database)
+      .query<any>(`SELECT version, nhs_number, deleted_at IS NOT NULL AS deleted, resource FROM immunization WHERE id = $1`, [gone]);
     expect(rows[0]).toMatchObject({ version: 2, nhs_number: newNhs, deleted: true });
     expect(containedNhs(rows[0].resource)).toBe(newNhs);
 
@@ -151,7 +153,10 @@ describe('patient merges ($merge, search, validation, notifications)', () => {
     // One `update` signal per moved live record, about the new number; none for the deleted one.
     await eventually(() => rx.got('merge').length >= before + 4, 20_000, 'the merge signals');
     await new Promise((r) => setTimeout(r, 300));
-    const signals = rx.got('merge').slice(before).map((g) => g.body);
+    const signals = rx
+      .got('merge')
+      .slice(before)
+      .map((g) => g.body);
     expect(signals).toHaveLength(4);
     expect(new Set(signals.map((s: any) => s.dataref.split('/').pop()))).toEqual(new Set([flu, covid, mmr, fluOther]));
     for (const s of signals) {
@@ -189,7 +194,8 @@ describe('patient merges ($merge, search, validation, notifications)', () => {
   });
 
   it('issues a constant number of SQL statements per merge, whatever the number of records', async () => {
-    const statementsOfLastMerge = () => [...t.logger.entries].reverse().find((e) => e.msg === 'request' && String(e.route).includes('merge'))?.sqlStatements;
+    const statementsOfLastMerge = () =>
+      [...t.logger.entries].reverse().find((e) => e.msg === 'request' && String(e.route).includes('merge'))?.sqlStatements;
     for (const records of [3, 12]) {
       const [from, to] = [freshNhsNumber(), freshNhsNumber()];
       const ids: string[] = [];
@@ -215,7 +221,11 @@ describe('patient merges ($merge, search, validation, notifications)', () => {
     // B → C after A → B: A's records (now under B) and B's move to C.
     expect(movedOf((await h.merge(b, c)).body)).toBe(2);
     const atC = await h.searchPatient(c);
-    expect(matches(atC.body).map((e: any) => e.resource.id).sort()).toEqual([ra, rb].sort());
+    expect(
+      matches(atC.body)
+        .map((e: any) => e.resource.id)
+        .sort(),
+    ).toEqual([ra, rb].sort());
     expect((await h.read(ra)).headers['e-tag']).toBe('3');
     // X → A after A → B → C: X's records go straight to C.
     expect(movedOf((await h.merge(x, a)).body)).toBe(1);
@@ -254,7 +264,11 @@ describe('patient merges ($merge, search, validation, notifications)', () => {
     // Invalid input is a 400 even for a supplier who could not merge anyway (contract §4 order).
     expect((await h.merge(a, a, 'ALL')).status).toBe(400);
 
-    const mns = await t.http.post('/mns/events').set('x-api-key', 'anything').set('Content-Type', 'application/cloudevents+json').send(JSON.stringify(nhsNumberChange('e1', a)));
+    const mns = await t.http
+      .post('/mns/events')
+      .set('x-api-key', 'anything')
+      .set('Content-Type', 'application/cloudevents+json')
+      .send(JSON.stringify(nhsNumberChange('e1', a)));
     expect(mns.status).toBe(404);
     expect(mns.body.resourceType).toBe('OperationOutcome');
   });
@@ -321,7 +335,10 @@ describe('inbound MNS nhs-number-change-1 events', () => {
 
   it('a merge reported by PDS moves the records; a replay of the event changes nothing', async () => {
     const [oldNhs, newNhs] = [freshNhsNumber(), freshNhsNumber()];
-    const ids = [await h.create(immunization({ nhsNumber: oldNhs })), await h.create(immunization({ nhsNumber: oldNhs, vaccineType: 'COVID' }))];
+    const ids = [
+      await h.create(immunization({ nhsNumber: oldNhs })),
+      await h.create(immunization({ nhsNumber: oldNhs, vaccineType: 'COVID' })),
+    ];
     pds.supersede(oldNhs, newNhs);
     const event = nhsNumberChange(`evt-${oldNhs}`, oldNhs);
     expect((await post(event)).status).toBe(202);
@@ -343,10 +360,18 @@ describe('inbound MNS nhs-number-change-1 events', () => {
     pds.forget(gone);
     expect((await post(nhsNumberChange(`evt-${gone}`, gone))).status).toBe(202);
     const processed = async () =>
-      (await t.app.get(Database).query<any>(`SELECT outcome FROM patient_mns_inbox WHERE event_id = $1 AND processed_at IS NOT NULL`, [`evt-${gone}`])).rows[0]?.outcome;
+      (
+        await t.app
+          .get(Database)
+          .query<any>(`SELECT outcome FROM patient_mns_inbox WHERE event_id = $1 AND processed_at IS NOT NULL`, [`evt-${gone}`])
+      ).rows[0]?.outcome;
     await eventually(async () => (await processed()) !== undefined, 20_000, 'event processed');
     expect(await processed()).toBe('invalidated');
-    const refused = await t.http.post(`${BASE}/Immunization`).set(await h.auth('ALL')).set('Content-Type', FHIR_JSON).send(JSON.stringify(immunization({ nhsNumber: gone })));
+    const refused = await t.http
+      .post(`${BASE}/Immunization`)
+      .set(await h.auth('ALL'))
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(immunization({ nhsNumber: gone })));
     expect(refused.status).toBe(400);
     expect(refused.body.issue[0].diagnostics).toMatch(/no longer a valid NHS number/);
     expect((await h.read(id)).headers['e-tag']).toBe('1');

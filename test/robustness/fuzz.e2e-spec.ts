@@ -81,7 +81,13 @@ describe(`fuzzing every client input (seed ${SEED}, ${REQUESTS} requests, ${onPo
     const known: FuzzWorld['knownRecords'] = [];
     const expected = new Map<string, { version: number; deleted: boolean; body: unknown }>();
     for (const type of ['FLU', 'COVID', 'MMR', 'FLU']) {
-      const created = await send({ method: 'POST', path: `${BASE}/Immunization`, as: 'ALL', headers: fhirJson, body: JSON.stringify(immunization({ vaccineType: type })) });
+      const created = await send({
+        method: 'POST',
+        path: `${BASE}/Immunization`,
+        as: 'ALL',
+        headers: fhirJson,
+        body: JSON.stringify(immunization({ vaccineType: type })),
+      });
       expect(created.status).toBe(201);
       const body = JSON.parse(created.text);
       known.push({ id: body.id, body });
@@ -89,7 +95,13 @@ describe(`fuzzing every client input (seed ${SEED}, ${REQUESTS} requests, ${onPo
     }
     const subs: FuzzWorld['knownSubscriptions'] = [];
     for (let i = 0; i < 2; i++) {
-      const created = await send({ method: 'POST', path: `${BASE}/Subscription`, as: 'ALL', headers: fhirJson, body: JSON.stringify(subscriptionBody(`http://127.0.0.1:9/hook-${i}`)) });
+      const created = await send({
+        method: 'POST',
+        path: `${BASE}/Subscription`,
+        as: 'ALL',
+        headers: fhirJson,
+        body: JSON.stringify(subscriptionBody(`http://127.0.0.1:9/hook-${i}`)),
+      });
       expect(created.status).toBe(201);
       const body = JSON.parse(created.text);
       subs.push({ id: body.id, body });
@@ -116,7 +128,8 @@ describe(`fuzzing every client input (seed ${SEED}, ${REQUESTS} requests, ${onPo
       const tally = byKind.get(r.kind) ?? { sent: 0, statuses: new Map() };
       byKind.set(r.kind, tally);
       tally.sent++;
-      const describe = () => `#${i} ${r.kind}: ${r.method} ${r.path.slice(0, 300)} as ${r.as} headers ${JSON.stringify(r.headers).slice(0, 300)} body ${String(r.body).slice(0, 300)}`;
+      const describe = () =>
+        `#${i} ${r.kind}: ${r.method} ${r.path.slice(0, 300)} as ${r.as} headers ${JSON.stringify(r.headers).slice(0, 300)} body ${String(r.body).slice(0, 300)}`;
       if (a instanceof Error) {
         failures.push(`${describe()} → ${a.message}`);
         return;
@@ -133,8 +146,10 @@ describe(`fuzzing every client input (seed ${SEED}, ${REQUESTS} requests, ${onPo
         } catch {
           problems = ['body is not JSON'];
         }
-        if (!String(a.headers['content-type']).startsWith('application/fhir+json')) problems.push(`content-type ${a.headers['content-type']}`);
-        if (problems.length > 0) failures.push(`${describe()} → ${a.status} not an OperationOutcome: ${problems.join('; ')}: ${a.text.slice(0, 200)}`);
+        if (!String(a.headers['content-type']).startsWith('application/fhir+json'))
+          problems.push(`content-type ${a.headers['content-type']}`);
+        if (problems.length > 0)
+          failures.push(`${describe()} → ${a.status} not an OperationOutcome: ${problems.join('; ')}: ${a.text.slice(0, 200)}`);
         return;
       }
       // A success about a watched record or subscription: that is now what it must look like.
@@ -181,7 +196,8 @@ describe(`fuzzing every client input (seed ${SEED}, ${REQUESTS} requests, ${onPo
       } else if (a.status !== 200) failures.push(`${key} should be readable, read gave ${a.status}`);
       else {
         const body = JSON.parse(a.text);
-        if (Number(body.meta?.versionId) !== exp.version) failures.push(`${key}: version ${body.meta?.versionId}, last reported ${exp.version}`);
+        if (Number(body.meta?.versionId) !== exp.version)
+          failures.push(`${key}: version ${body.meta?.versionId}, last reported ${exp.version}`);
         else if (exp.body !== undefined) expect(body).toEqual(exp.body);
       }
     }
@@ -189,8 +205,18 @@ describe(`fuzzing every client input (seed ${SEED}, ${REQUESTS} requests, ${onPo
     const logged = t.logger.entries.slice(logMark).filter((e) => e.level === 'error' || /validation gap/.test(e.msg));
     for (const e of logged.slice(0, 10)) failures.push(`logged: ${e.msg} ${JSON.stringify(e).slice(0, 400)}`);
 
-    const summary = [...byKind].sort((a, b) => b[1].sent - a[1].sent).map(([kind, s]) => `  ${String(s.sent).padStart(5)}  ${kind}  ${[...s.statuses].sort((a, b) => a[0] - b[0]).map(([st, n]) => `${st}×${n}`).join(' ')}`);
-    process.stdout.write(`fuzz: ${generated.length} requests in ${fuzzMs} ms wall, ${cpuS.toFixed(1)} s CPU of this process (seed ${SEED}, ${onPostgres ? 'PostgreSQL' : 'PGlite'})\n${summary.join('\n')}\n`);
+    const summary = [...byKind]
+      .sort((a, b) => b[1].sent - a[1].sent)
+      .map(
+        ([kind, s]) =>
+          `  ${String(s.sent).padStart(5)}  ${kind}  ${[...s.statuses]
+            .sort((a, b) => a[0] - b[0])
+            .map(([st, n]) => `${st}×${n}`)
+            .join(' ')}`,
+      );
+    process.stdout.write(
+      `fuzz: ${generated.length} requests in ${fuzzMs} ms wall, ${cpuS.toFixed(1)} s CPU of this process (seed ${SEED}, ${onPostgres ? 'PostgreSQL' : 'PGlite'})\n${summary.join('\n')}\n`,
+    );
     expect(generated.length).toBe(REQUESTS);
     expect(failures.slice(0, 25)).toEqual([]);
   }, 600000);

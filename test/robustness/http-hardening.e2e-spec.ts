@@ -49,7 +49,9 @@ const port = (t: TestApp) => Number(new URL(t.url).port);
 describe('HTTP hardening: timeouts, parser errors, security headers, CORS', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000' } });
+    t = await startTestApp({
+      env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000' },
+    });
   }, 180000); // start-up alone can take a minute on a loaded CI machine
   afterAll(() => t?.close());
 
@@ -86,14 +88,20 @@ describe('HTTP hardening: timeouts, parser errors, security headers, CORS', () =
       expectOutcome(await rawExchange(port(t), 'GET /health/live HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', null, 0, 10000), 400);
     });
     it('headers over the size limit: 431', async () => {
-      expectOutcome(await rawExchange(port(t), `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`, null, 0, 10000), 431);
+      expectOutcome(
+        await rawExchange(port(t), `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`, null, 0, 10000),
+        431,
+      );
     });
   });
 
   describe('security headers', () => {
     it('on FHIR answers: nosniff, no framing, no referrer, no-store, strict CSP, no X-Powered-By', async () => {
       const token = await t.tokenFor('ALL');
-      for (const res of [await t.http.get(`${BASE}/metadata`), await t.http.get(`${BASE}/Immunization/x`).set('Authorization', `Bearer ${token}`)]) {
+      for (const res of [
+        await t.http.get(`${BASE}/metadata`),
+        await t.http.get(`${BASE}/Immunization/x`).set('Authorization', `Bearer ${token}`),
+      ]) {
         expect(res.headers).toMatchObject({
           'x-content-type-options': 'nosniff',
           'x-frame-options': 'DENY',
@@ -122,7 +130,10 @@ describe('HTTP hardening: timeouts, parser errors, security headers, CORS', () =
       expect((await t.http.get('/docs-json')).status).toBe(200);
     });
     it('CORS is off by default: no Access-Control headers for any origin', async () => {
-      const res = await t.http.options(`${BASE}/Immunization`).set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'POST');
+      const res = await t.http
+        .options(`${BASE}/Immunization`)
+        .set('Origin', 'https://evil.example')
+        .set('Access-Control-Request-Method', 'POST');
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
       const get = await t.http.get(`${BASE}/metadata`).set('Origin', 'https://evil.example');
       expect(get.headers['access-control-allow-origin']).toBeUndefined();
@@ -135,7 +146,10 @@ describe('HTTP hardening: timeouts, parser errors, security headers, CORS', () =
       const res = await c.http.get(`${BASE}/metadata`).set('Origin', 'https://app.example');
       expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
       expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
-      const pre = await c.http.options(`${BASE}/Immunization`).set('Origin', 'https://app.example').set('Access-Control-Request-Method', 'POST');
+      const pre = await c.http
+        .options(`${BASE}/Immunization`)
+        .set('Origin', 'https://app.example')
+        .set('Access-Control-Request-Method', 'POST');
       expect(pre.status).toBe(204);
       expect(pre.headers['access-control-allow-methods']).toMatch(/POST/);
       const other = await c.http.get(`${BASE}/metadata`).set('Origin', 'https://evil.example');

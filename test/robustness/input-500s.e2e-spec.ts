@@ -21,7 +21,10 @@ describe('input that used to reach the database as a 500', () => {
   afterAll(() => t?.close());
 
   const auth = (r: any) => r.set('Authorization', `Bearer ${token}`);
-  const postJson = (path: string, body: unknown) => auth(t.http.post(`${BASE}${path}`)).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+  const postJson = (path: string, body: unknown) =>
+    auth(t.http.post(`${BASE}${path}`))
+      .set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(body));
   let mark = 0;
   beforeEach(() => (mark = t.logger.entries.length));
   const unhandled = () => t.logger.entries.slice(mark).filter((e) => e.level === 'error');
@@ -42,7 +45,9 @@ describe('input that used to reach the database as a 500', () => {
     });
     it('in a patient search, GET and POST _search', async () => {
       expect4xx(await auth(t.http.get(`${BASE}/Immunization?${patientSearch}%00`)), 400, NUL);
-      const res = await auth(t.http.post(`${BASE}/Immunization/_search`)).type('form').send(`${patientSearch}%00`);
+      const res = await auth(t.http.post(`${BASE}/Immunization/_search`))
+        .type('form')
+        .send(`${patientSearch}%00`);
       expect4xx(res, 400, NUL);
     });
     it('in a path id', async () => {
@@ -59,7 +64,11 @@ describe('input that used to reach the database as a 500', () => {
       expect4xx(await postJson('/Immunization', key), 400, NUL);
     });
     it('in Subscription criteria and endpoint', async () => {
-      expect4xx(await postJson('/Subscription', subscriptionBody('http://127.0.0.1:9/hook', { criteria: `Immunization?eventType=${EVENT}\u0000` })), 400, NUL);
+      expect4xx(
+        await postJson('/Subscription', subscriptionBody('http://127.0.0.1:9/hook', { criteria: `Immunization?eventType=${EVENT}\u0000` })),
+        400,
+        NUL,
+      );
       expect4xx(await postJson('/Subscription', subscriptionBody('http://127.0.0.1:9/ho\u0000ok')), 400, NUL);
     });
     it('a literal backslash-u-0000 text (escaped backslash) is not NUL and is accepted', async () => {
@@ -73,16 +82,28 @@ describe('input that used to reach the database as a 500', () => {
       const pair = s.keys[0];
       return new SignJWT({})
         .setProtectedHeader({ alg: pair.alg, kid: pair.kid, typ: 'JWT' })
-        .setIssuer(s.clientId).setSubject(s.clientId).setAudience(`${t.config.publicBaseUrl}/oauth2/token`)
-        .setIssuedAt().setExpirationTime(Math.floor(Date.now() / 1000) + 120).setJti(jti)
+        .setIssuer(s.clientId)
+        .setSubject(s.clientId)
+        .setAudience(`${t.config.publicBaseUrl}/oauth2/token`)
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + 120)
+        .setJti(jti)
         .sign(pair.privateKey);
     };
     const grant = async (jti: string) =>
-      t.http.post('/oauth2/token').type('form').send(new URLSearchParams({
-        grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: await assertion(jti),
-      }).toString());
+      t.http
+        .post('/oauth2/token')
+        .type('form')
+        .send(
+          new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_assertion_type: CLIENT_ASSERTION_TYPE,
+            client_assertion: await assertion(jti),
+          }).toString(),
+        );
     it('holding U+0000 is refused with 401', async () => expect4xx(await grant(`a\u0000${randomUUID()}`), 401, /jti/));
-    it('of 3,000 random characters is refused with 401', async () => expect4xx(await grant(randomBytes(2250).toString('base64')), 401, /jti/));
+    it('of 3,000 random characters is refused with 401', async () =>
+      expect4xx(await grant(randomBytes(2250).toString('base64')), 401, /jti/));
     it('a normal jti still works', async () => expect((await grant(randomUUID())).status).toBe(200));
   });
 

@@ -29,10 +29,18 @@ describe('input limits: long arrays and many problems', () => {
   const longArrays: [string, Record<string, unknown>, string][] = [
     ['contained of 32,000 zeros', withArray('contained', zeros(32000)), 'Immunization.contained'],
     ['identifier of 32,000 zeros', withArray('identifier', zeros(32000)), 'Immunization.identifier'],
-    ['performer of 20,000 objects', withArray('performer', new Array(20000).fill({ actor: { reference: '#x' } })), 'Immunization.performer'],
+    [
+      'performer of 20,000 objects',
+      withArray('performer', new Array(20000).fill({ actor: { reference: '#x' } })),
+      'Immunization.performer',
+    ],
     ['protocolApplied of 32,000 zeros', withArray('protocolApplied', zeros(32000)), 'Immunization.protocolApplied'],
     ['extension of 32,000 zeros', withArray('extension', zeros(32000)), 'Immunization.extension'],
-    ['a Patient given name repeated 30,000 times', { ...seed, contained: [{ ...seed.contained[1], name: [{ family: 'X', given: new Array(30000).fill('Abc') }] }] }, 'Immunization.contained[0].name[0].given'],
+    [
+      'a Patient given name repeated 30,000 times',
+      { ...seed, contained: [{ ...seed.contained[1], name: [{ family: 'X', given: new Array(30000).fill('Abc') }] }] },
+      'Immunization.contained[0].name[0].given',
+    ],
   ];
 
   it.each(longArrays.map(([name, body, expression]) => ({ name, body, expression })))(

@@ -38,7 +38,13 @@ describe('no client input yields a 500', () => {
     ['GET', `/Subscription/${'A'.repeat(300)}`],
     ['DELETE', `/Subscription/00000000-0000-0000-0000-00000000000G`],
     ['PUT', `/Subscription/x`, '{"resourceType":"Subscription"}', { 'If-Match': `W/"${big}"` }],
-    ['POST', `/Subscription`, '{"resourceType":"Subscription","status":"active","criteria":"eventType=imms-vaccination-record-change-1&subjectage.lt=' + big + '","channel":{"type":"rest-hook","endpoint":"https://example.org/hook","payload":"application/fhir+json"}}'],
+    [
+      'POST',
+      `/Subscription`,
+      '{"resourceType":"Subscription","status":"active","criteria":"eventType=imms-vaccination-record-change-1&subjectage.lt=' +
+        big +
+        '","channel":{"type":"rest-hook","endpoint":"https://example.org/hook","payload":"application/fhir+json"}}',
+    ],
     ['POST', `/Subscription`, '[]'],
     ['POST', `/Immunization`, '"just a string"'],
     ['POST', `/Immunization`, '{"resourceType":"Immunization","contained":[null,1,"x",[]]}'],
@@ -46,7 +52,11 @@ describe('no client input yields a 500', () => {
     ['PUT', `/Immunization/ID`, '{"resourceType":"Immunization"}', { 'If-Match': `W/"${big}"` }],
     ['POST', `/Immunization/_search`, `patient.identifier=${'%'.repeat(3)}&-immunization.target=FLU`],
     ['POST', `/Patient/$merge`, '[]'],
-    ['POST', `/Patient/$merge`, '{"resourceType":"Parameters","parameter":[null,1,"x",{"name":"source-patient-identifier","valueIdentifier":null}]}'],
+    [
+      'POST',
+      `/Patient/$merge`,
+      '{"resourceType":"Parameters","parameter":[null,1,"x",{"name":"source-patient-identifier","valueIdentifier":null}]}',
+    ],
   ];
 
   // One object per row: jest passes a `done` callback to a test function with more parameters than the row.
@@ -54,7 +64,10 @@ describe('no client input yields a 500', () => {
 
   it.each(rows)('$name', async ({ method, path, body, headers }) => {
     const url = `${BASE}${path.replace('/ID', `/${id}`)}`;
-    let req = (t.http as any)[method.toLowerCase()](url).set('Authorization', `Bearer ${token}`).set(headers ?? {});
+    const send = (t.http as any)[method.toLowerCase()].bind(t.http);
+    let req = send(url)
+      .set('Authorization', `Bearer ${token}`)
+      .set(headers ?? {});
     if (body !== undefined) {
       const form = path.endsWith('_search');
       req = req.set('Content-Type', form ? 'application/x-www-form-urlencoded' : FHIR_JSON).send(body);

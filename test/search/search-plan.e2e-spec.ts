@@ -63,8 +63,12 @@ describe('search query plans over 100,000 projected records', () => {
     expect(scans.length).toBeGreaterThan(0);
     for (const scan of scans) {
       // An index scan names its index; a bitmap heap scan gets its rows from bitmap index scans below it.
-      const indexScans = scan['Node Type'] === 'Bitmap Heap Scan' ? nodes(scan).filter((n) => n['Node Type'] === 'Bitmap Index Scan') : [scan];
-      expect({ plan: text, scan: scan['Node Type'] }).toEqual({ plan: text, scan: expect.stringMatching(/^(Index Scan|Index Only Scan|Bitmap Heap Scan)$/) });
+      const indexScans =
+        scan['Node Type'] === 'Bitmap Heap Scan' ? nodes(scan).filter((n) => n['Node Type'] === 'Bitmap Index Scan') : [scan];
+      expect({ plan: text, scan: scan['Node Type'] }).toEqual({
+        plan: text,
+        scan: expect.stringMatching(/^(Index Scan|Index Only Scan|Bitmap Heap Scan)$/),
+      });
       expect(indexScans.length).toBeGreaterThan(0);
       for (const i of indexScans) {
         expect({ plan: text, index: i['Index Name'] }).toEqual({ plan: text, index: 'search_immunization_patient' });
@@ -86,13 +90,24 @@ describe('search query plans over 100,000 projected records', () => {
   it.each([
     ['one type, first page', { types: ['FLU'] }],
     ['several types and a date range', { types: ['COVID', 'FLU', 'MMR'], dateFrom: '2016-01-01', dateTo: '2023-12-31' }],
-    ['every seeded type, a later page', { types: SEED_TYPES, after: { at: '2020-06-01T00:00:00.000000Z', id: '00000000-0000-4000-8000-000000000000' } }],
+    [
+      'every seeded type, a later page',
+      { types: SEED_TYPES, after: { at: '2020-06-01T00:00:00.000000Z', id: '00000000-0000-4000-8000-000000000000' } },
+    ],
   ])('patient search (%s) uses the composite index, no Seq Scan', async (_what, q: any) => {
     for (const nhs of [plan.patients[17], plan.heavy]) {
-      const statement = SearchProjectionRepository.patientPageStatement({ nhsNumber: nhs, types: q.types, dateFrom: q.dateFrom ?? null, dateTo: q.dateTo ?? null, after: q.after ?? null, limit: 1001 });
+      const statement = SearchProjectionRepository.patientPageStatement({
+        nhsNumber: nhs,
+        types: q.types,
+        dateFrom: q.dateFrom ?? null,
+        dateTo: q.dateTo ?? null,
+        after: q.after ?? null,
+        limit: 1001,
+      });
       const text = expectCompositeIndexOnly(await explain(statement));
       t.logger.info('search plan', { plan: text });
-      if (process.env.SHOW_SEARCH_PLANS) process.stdout.write(`${_what} (${nhs === plan.heavy ? 'long history' : 'typical patient'}): ${text}\n`);
+      if (process.env.SHOW_SEARCH_PLANS)
+        process.stdout.write(`${_what} (${nhs === plan.heavy ? 'long history' : 'typical patient'}): ${text}\n`);
     }
   });
 

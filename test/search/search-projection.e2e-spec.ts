@@ -25,8 +25,18 @@ describe('search projection', () => {
   });
   afterAll(() => t?.close());
 
-  function change(operation: ImmunizationChange['operation'], id: string, version: number, nhs: string | null, occurrence: string): ImmunizationChange {
-    const resource: Record<string, any> = { ...immunization({ nhsNumber: nhs, occurrenceDateTime: occurrence }), id, meta: { versionId: String(version) } };
+  function change(
+    operation: ImmunizationChange['operation'],
+    id: string,
+    version: number,
+    nhs: string | null,
+    occurrence: string,
+  ): ImmunizationChange {
+    const resource: Record<string, any> = {
+      ...immunization({ nhsNumber: nhs, occurrenceDateTime: occurrence }),
+      id,
+      meta: { versionId: String(version) },
+    };
     return {
       eventSeq: '1',
       id,
@@ -51,7 +61,8 @@ describe('search projection', () => {
     return scope.sqlStatements;
   }
 
-  const row = async (id: string) => (await db.query<Record<string, any>>(`${SNAPSHOT.replace('ORDER BY id', 'WHERE id = $1')}`, [id])).rows[0];
+  const row = async (id: string) =>
+    (await db.query<Record<string, any>>(`${SNAPSHOT.replace('ORDER BY id', 'WHERE id = $1')}`, [id])).rows[0];
 
   it('is registered with the write side', () => {
     expect(t.app.get(ChangeProjectors).names).toContain('search');
@@ -87,7 +98,9 @@ describe('search projection', () => {
     const body = immunization({ nhsNumber: freshNhsNumber() });
     const id = await c.create(body);
     await c.update(id, body, 1);
-    const writes = t.logger.entries.filter((e) => e.msg === 'request' && ((e.method === 'POST' && e.status === 201) || (e.method === 'PUT' && e.status === 200)));
+    const writes = t.logger.entries.filter(
+      (e) => e.msg === 'request' && ((e.method === 'POST' && e.status === 201) || (e.method === 'PUT' && e.status === 200)),
+    );
     expect(writes.length).toBeGreaterThanOrEqual(2);
     for (const w of writes) expect(w.sqlStatements).toBeLessThanOrEqual(5);
     // The projector's share of that budget is the one statement measured above.
@@ -95,7 +108,8 @@ describe('search projection', () => {
 
   it('the migration backfill rebuilds exactly the rows the projector wrote', async () => {
     const nhs = freshNhsNumber();
-    for (const occurrence of ['2024-03-11T00:30:00+0100', '2024-03-11', '2023-12-31T23:59:59.123456+00:00']) await c.create(immunization({ nhsNumber: nhs, occurrenceDateTime: occurrence }));
+    for (const occurrence of ['2024-03-11T00:30:00+0100', '2024-03-11', '2023-12-31T23:59:59.123456+00:00'])
+      await c.create(immunization({ nhsNumber: nhs, occurrenceDateTime: occurrence }));
     await c.create(immunization({ nhsNumber: null, vaccineType: 'COVID' }));
     const gone = await c.create(immunization({ nhsNumber: nhs }));
     await c.remove(gone);

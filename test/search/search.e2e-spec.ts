@@ -110,7 +110,9 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
       expect(body.type).toBe('searchset');
       expect(matchIds(body)).toEqual(ids(p1Of('FLU')));
       expect(body.total).toBe(p1Of('FLU').length);
-      expect(body.link).toEqual([{ relation: 'self', url: `${base}/Immunization?${query([patient(p1), ['-immunization.target', 'FLU']])}` }]);
+      expect(body.link).toEqual([
+        { relation: 'self', url: `${base}/Immunization?${query([patient(p1), ['-immunization.target', 'FLU']])}` },
+      ]);
 
       const includes = body.entry.filter((e: any) => e.search.mode === 'include');
       expect(includes).toHaveLength(1);
@@ -172,11 +174,41 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
     describe('patient.identifier', () => {
       it.each([
         ['missing', [['-immunization.target', 'FLU']]],
-        ['another system', [['patient.identifier', `https://example.org/ids|${'9000000009'}`], ['-immunization.target', 'FLU']]],
-        ['no system', [['patient.identifier', '9000000009'], ['-immunization.target', 'FLU']]],
-        ['a wrong check digit', [['patient.identifier', `${NHS_SYSTEM}|9000000001`], ['-immunization.target', 'FLU']]],
-        ['nine digits', [['patient.identifier', `${NHS_SYSTEM}|900000000`], ['-immunization.target', 'FLU']]],
-        ['two NHS numbers', [['patient.identifier', `${NHS_SYSTEM}|${freshNhsNumber()},${NHS_SYSTEM}|${freshNhsNumber()}`], ['-immunization.target', 'FLU']]],
+        [
+          'another system',
+          [
+            ['patient.identifier', `https://example.org/ids|${'9000000009'}`],
+            ['-immunization.target', 'FLU'],
+          ],
+        ],
+        [
+          'no system',
+          [
+            ['patient.identifier', '9000000009'],
+            ['-immunization.target', 'FLU'],
+          ],
+        ],
+        [
+          'a wrong check digit',
+          [
+            ['patient.identifier', `${NHS_SYSTEM}|9000000001`],
+            ['-immunization.target', 'FLU'],
+          ],
+        ],
+        [
+          'nine digits',
+          [
+            ['patient.identifier', `${NHS_SYSTEM}|900000000`],
+            ['-immunization.target', 'FLU'],
+          ],
+        ],
+        [
+          'two NHS numbers',
+          [
+            ['patient.identifier', `${NHS_SYSTEM}|${freshNhsNumber()},${NHS_SYSTEM}|${freshNhsNumber()}`],
+            ['-immunization.target', 'FLU'],
+          ],
+        ],
       ] as [string, Params][])('400 when %s', async (_what, params) => {
         await invalid(params, 'patient.identifier');
       });
@@ -193,7 +225,18 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
       it('ORs diseases, sorted in the self link', async () => {
         const body = await ok([patient(p1), ['target-disease', `${SNOMED}|${MEASLES},${SNOMED}|${INFLUENZA}`]]);
         expect(matchIds(body)).toEqual(ids(p1Of('MMR', 'MMRV', 'FLU')));
-        expect(selfUrl(body)).toBe(`${base}/Immunization?${query([patient(p1), ['target-disease', [INFLUENZA, MEASLES].sort().map((x) => `${SNOMED}|${x}`).join(',')]])}`);
+        expect(selfUrl(body)).toBe(
+          `${base}/Immunization?${query([
+            patient(p1),
+            [
+              'target-disease',
+              [INFLUENZA, MEASLES]
+                .sort()
+                .map((x) => `${SNOMED}|${x}`)
+                .join(','),
+            ],
+          ])}`,
+        );
       });
 
       it('ignores unknown codes and other systems with a warning', async () => {
@@ -212,7 +255,13 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
 
       it('cannot be combined with -immunization.target or identifier', async () => {
         await invalid([patient(p1), ['target-disease', `${SNOMED}|${MEASLES}`], ['-immunization.target', 'MMR']], 'target-disease');
-        await invalid([['identifier', `${withoutNhs.identifier.system}|${withoutNhs.identifier.value}`], ['target-disease', `${SNOMED}|${MEASLES}`]], 'target-disease');
+        await invalid(
+          [
+            ['identifier', `${withoutNhs.identifier.system}|${withoutNhs.identifier.value}`],
+            ['target-disease', `${SNOMED}|${MEASLES}`],
+          ],
+          'target-disease',
+        );
       });
     });
 
@@ -230,7 +279,9 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
           const expected = within(from, to, ['COVID', 'FLU']);
           expect(expected.length).toBeGreaterThan(0);
           expect(matchIds(body)).toEqual(ids(expected));
-          expect(selfUrl(body)).toBe(`${base}/Immunization?${query([patient(p1), ['-immunization.target', 'COVID,FLU'], ['-date.from', from], ['-date.to', to]])}`);
+          expect(selfUrl(body)).toBe(
+            `${base}/Immunization?${query([patient(p1), ['-immunization.target', 'COVID,FLU'], ['-date.from', from], ['-date.to', to]])}`,
+          );
         }
         // The record at 00:30+01:00 on the 11th is 23:30 UTC on the 10th, yet only the 11th finds it.
         const eleventh = p1Records.find((r) => r.occurrence.startsWith('2024-03-11'))!;
@@ -238,17 +289,23 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
         expect(matchIds(await ok([patient(p1), ['-immunization.target', 'FLU'], ['-date.to', '2024-03-10']]))).not.toContain(eleventh.id);
       });
 
-      it.each(['2024-02-30', '2023-02-29', '2024-13-01', '2024-3-1', '20240301', '2024-03-01T00:00:00', '', '0000-01-01'])('400 for %p', async (value) => {
-        await invalid([patient(p1), ['-immunization.target', 'FLU'], ['-date.from', value]], '-date.from');
-        await invalid([patient(p1), ['-immunization.target', 'FLU'], ['-date.to', value]], '-date.to');
-      });
+      it.each(['2024-02-30', '2023-02-29', '2024-13-01', '2024-3-1', '20240301', '2024-03-01T00:00:00', '', '0000-01-01'])(
+        '400 for %p',
+        async (value) => {
+          await invalid([patient(p1), ['-immunization.target', 'FLU'], ['-date.from', value]], '-date.from');
+          await invalid([patient(p1), ['-immunization.target', 'FLU'], ['-date.to', value]], '-date.to');
+        },
+      );
 
       it('accepts 29 February of a leap year', async () => {
         await ok([patient(p1), ['-immunization.target', 'FLU'], ['-date.from', '2024-02-29']]);
       });
 
       it('400 when -date.from is after -date.to', async () => {
-        await invalid([patient(p1), ['-immunization.target', 'FLU'], ['-date.from', '2024-03-12'], ['-date.to', '2024-03-11']], '-date.from');
+        await invalid(
+          [patient(p1), ['-immunization.target', 'FLU'], ['-date.from', '2024-03-12'], ['-date.to', '2024-03-11']],
+          '-date.from',
+        );
       });
     });
 
@@ -256,7 +313,9 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
       it.each(['Immunization:patient', 'immunization:PATIENT'])('accepts %p and shows it canonically in the self link', async (value) => {
         const body = await ok([patient(p1), ['-immunization.target', 'FLU'], ['_include', value]]);
         expect(matchIds(body)).toEqual(ids(p1Of('FLU')));
-        expect(selfUrl(body)).toBe(`${base}/Immunization?${query([patient(p1), ['-immunization.target', 'FLU'], ['_include', 'Immunization:patient']])}`);
+        expect(selfUrl(body)).toBe(
+          `${base}/Immunization?${query([patient(p1), ['-immunization.target', 'FLU'], ['_include', 'Immunization:patient']])}`,
+        );
       });
 
       it.each(['Immunization:practitioner', 'Patient', '*', ''])('400 for %p', async (value) => {
@@ -278,13 +337,29 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
     });
 
     it('ignores unknown parameters and leaves them out of the self link', async () => {
-      const body = await ok([['foo', 'bar'], patient(p1), ['_sort', '-date'], ['immunization.target', 'COVID'], ['-immunization.target', 'FLU'], ['foo', 'again']]);
+      const body = await ok([
+        ['foo', 'bar'],
+        patient(p1),
+        ['_sort', '-date'],
+        ['immunization.target', 'COVID'],
+        ['-immunization.target', 'FLU'],
+        ['foo', 'again'],
+      ]);
       expect(matchIds(body)).toEqual(ids(p1Of('FLU')));
       expect(selfUrl(body)).toBe(`${base}/Immunization?${query([patient(p1), ['-immunization.target', 'FLU']])}`);
     });
 
     it('reports every wrong parameter at once, patient.identifier first', async () => {
-      const body = await invalid([['patient.identifier', 'nope'], ['-immunization.target', 'FLU'], ['-date.from', 'x'], ['_include', 'y'], ['_count', 'z']], 'patient.identifier');
+      const body = await invalid(
+        [
+          ['patient.identifier', 'nope'],
+          ['-immunization.target', 'FLU'],
+          ['-date.from', 'x'],
+          ['_include', 'y'],
+          ['_count', 'z'],
+        ],
+        'patient.identifier',
+      );
       const text = body.issue.map((i: any) => i.diagnostics);
       expect(text[0]).toContain('patient.identifier');
       for (const name of ['-date.from', '_include', '_count']) expect(text.some((d: string) => d.includes(name))).toBe(true);
@@ -306,7 +381,11 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
         seen.push(...matchIds(body));
         const next = nextUrl(body);
         if (!next) break;
-        expect(next.startsWith(`${base}/Immunization?${query([patient(paged), ['-immunization.target', 'FLU'], ['_count', String(MAX_COUNT)]])}&_cursor=`)).toBe(true);
+        expect(
+          next.startsWith(
+            `${base}/Immunization?${query([patient(paged), ['-immunization.target', 'FLU'], ['_count', String(MAX_COUNT)]])}&_cursor=`,
+          ),
+        ).toBe(true);
         const res = await c.follow('ALL', next);
         expect(res.status).toBe(200);
         assertSeedSearchset(res.body);
@@ -331,7 +410,9 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
 
       const capped = await ok([patient(paged), ['-immunization.target', 'FLU'], ['_count', '1000']]);
       expect(matchIds(capped)).toEqual(expected.slice(0, MAX_COUNT));
-      expect(selfUrl(capped)).toBe(`${base}/Immunization?${query([patient(paged), ['-immunization.target', 'FLU'], ['_count', String(MAX_COUNT)]])}`);
+      expect(selfUrl(capped)).toBe(
+        `${base}/Immunization?${query([patient(paged), ['-immunization.target', 'FLU'], ['_count', String(MAX_COUNT)]])}`,
+      );
     });
 
     it('_count=0 gives the total only', async () => {
@@ -406,7 +487,10 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
     });
 
     it('401 without a token, before anything else', async () => {
-      const res = method === 'GET' ? await t.http.get(`${BASE}/Immunization?foo=bar`) : await t.http.post(`${BASE}/Immunization/_search`).type('form').send('foo=bar');
+      const res =
+        method === 'GET'
+          ? await t.http.get(`${BASE}/Immunization?foo=bar`)
+          : await t.http.post(`${BASE}/Immunization/_search`).type('form').send('foo=bar');
       expect(res.status).toBe(401);
     });
   });
@@ -454,7 +538,9 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
         expect(match.resource.meta.versionId).toBe('1');
         expect(match.resource.meta.tag).toContainEqual(expect.objectContaining({ code: 'SUBSETTED' }));
       }
-      expect(selfUrl(body)).toBe(`${base}/Immunization?${query([identifier(target), ['_elements', ['id', 'meta'].filter((e) => asked.includes(e)).join(',')]])}`);
+      expect(selfUrl(body)).toBe(
+        `${base}/Immunization?${query([identifier(target), ['_elements', ['id', 'meta'].filter((e) => asked.includes(e)).join(',')]])}`,
+      );
     });
 
     it('400 for _elements other than id and meta, or without identifier', async () => {
@@ -519,12 +605,22 @@ describe.each<Method>(['GET', 'POST'])('search (%s)', (method) => {
       let found = await ok([patient(nhs), ['-immunization.target', 'FLU']]);
       expect(found.entry[0].resource).toMatchObject({ id, lotNumber: 'LOT-2', meta: { versionId: String(version) } });
 
-      const asCovid = immunization({ nhsNumber: nhs, vaccineType: 'COVID', occurrenceDateTime: '2024-06-06T06:06:06+00:00', identifierValue: body.identifier[0].value });
+      const asCovid = immunization({
+        nhsNumber: nhs,
+        vaccineType: 'COVID',
+        occurrenceDateTime: '2024-06-06T06:06:06+00:00',
+        identifierValue: body.identifier[0].value,
+      });
       version = await c.update(id, asCovid, version);
       expect((await ok([patient(nhs), ['-immunization.target', 'FLU']])).total).toBe(0);
       expect(matchIds(await ok([patient(nhs), ['-immunization.target', 'COVID']]))).toEqual([id]);
 
-      const anonymous = immunization({ nhsNumber: null, vaccineType: 'COVID', occurrenceDateTime: '2024-06-06T06:06:06+00:00', identifierValue: body.identifier[0].value });
+      const anonymous = immunization({
+        nhsNumber: null,
+        vaccineType: 'COVID',
+        occurrenceDateTime: '2024-06-06T06:06:06+00:00',
+        identifierValue: body.identifier[0].value,
+      });
       version = await c.update(id, anonymous, version);
       expect((await ok([patient(nhs), ['-immunization.target', 'COVID']])).total).toBe(0);
       found = await ok([byIdentifier], 'ALL', { withoutNhsNumber: true });
@@ -592,7 +688,12 @@ describe('search routes', () => {
       .post(`${BASE}/Immunization/_search?-immunization.target=FLU`)
       .set(await c.auth('ALL'))
       .type('form')
-      .send(query([['patient.identifier', `${NHS_SYSTEM}|${nhs}`], ['-immunization.target', 'COVID']]));
+      .send(
+        query([
+          ['patient.identifier', `${NHS_SYSTEM}|${nhs}`],
+          ['-immunization.target', 'COVID'],
+        ]),
+      );
     expect(res.status).toBe(400);
     expect(res.body.issue[0].diagnostics).toContain('-immunization.target');
     const merged = await t.http
@@ -608,8 +709,22 @@ describe('search routes', () => {
     const res = await t.http.get('/docs-json');
     expect(res.status).toBe(200);
     const get = res.body.paths[`${BASE}/Immunization`]?.get;
-    expect(get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['patient.identifier', '-immunization.target', 'target-disease', '-date.from', '-date.to', 'identifier', '_elements', '_include', '_count']));
-    expect(Object.keys(res.body.paths[`${BASE}/Immunization/_search`].post.requestBody.content)).toEqual(['application/x-www-form-urlencoded']);
+    expect(get.parameters.map((p: any) => p.name)).toEqual(
+      expect.arrayContaining([
+        'patient.identifier',
+        '-immunization.target',
+        'target-disease',
+        '-date.from',
+        '-date.to',
+        'identifier',
+        '_elements',
+        '_include',
+        '_count',
+      ]),
+    );
+    expect(Object.keys(res.body.paths[`${BASE}/Immunization/_search`].post.requestBody.content)).toEqual([
+      'application/x-www-form-urlencoded',
+    ]);
   });
 
   it('declares search-type and every search parameter in the CapabilityStatement', async () => {

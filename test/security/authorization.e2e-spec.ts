@@ -57,12 +57,24 @@ describe('cross-supplier authorisation (OWASP API1/API5)', () => {
     ['update keeping MMR', () => attacker.update(id, mmrUpdate(), { 'E-Tag': '1' })],
     ['update turning it into FLU', () => attacker.update(id, fluUpdate(), { 'E-Tag': '1' })],
     ['delete', () => attacker.delete(id)],
-    ['search by patient, asking for MMR', () => attacker.get(`${BASE}/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}&-immunization.target=MMR`)],
-    ['POST _search by patient, asking for MMR', () =>
-      t.http.post(`${BASE}/Immunization/_search`).set({ Authorization: `Bearer ${attackerToken}`, 'Content-Type': 'application/x-www-form-urlencoded' })
-        .send(`patient.identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhs}`)}&-immunization.target=MMR`)],
-    ['identifier search', () => attacker.get(`${BASE}/Immunization?identifier=${encodeURIComponent(`https://supplierABC/identifiers/vacc|${identifierValue}`)}`)],
-  ] as [string, () => Promise<any>][])('refuses %s of another supplier\'s vaccine type with 403', async (what, attempt) => {
+    [
+      'search by patient, asking for MMR',
+      () => attacker.get(`${BASE}/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}&-immunization.target=MMR`),
+    ],
+    [
+      'POST _search by patient, asking for MMR',
+      () =>
+        t.http
+          .post(`${BASE}/Immunization/_search`)
+          .set({ Authorization: `Bearer ${attackerToken}`, 'Content-Type': 'application/x-www-form-urlencoded' })
+          .send(`patient.identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhs}`)}&-immunization.target=MMR`),
+    ],
+    [
+      'identifier search',
+      () =>
+        attacker.get(`${BASE}/Immunization?identifier=${encodeURIComponent(`https://supplierABC/identifiers/vacc|${identifierValue}`)}`),
+    ],
+  ] as [string, () => Promise<any>][])("refuses %s of another supplier's vaccine type with 403", async (what, attempt) => {
     count(what);
     const res = await attempt();
     expect({ what, status: res.status }).toEqual({ what, status: 403 });
@@ -81,7 +93,10 @@ describe('cross-supplier authorisation (OWASP API1/API5)', () => {
 
   it('leaves the MMR record out of searches across types and of the change feed', async () => {
     for (const [what, url] of [
-      ['search by patient, FLU and MMR', `${BASE}/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}&-immunization.target=FLU,MMR`],
+      [
+        'search by patient, FLU and MMR',
+        `${BASE}/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}&-immunization.target=FLU,MMR`,
+      ],
       ['change feed', `${BASE}/Immunization/_history?_count=1000`],
     ] as const) {
       // Its own FLU record shows once the read side has caught up (asynchronous on PostgreSQL).
@@ -104,17 +119,28 @@ describe('cross-supplier authorisation (OWASP API1/API5)', () => {
 
   it.each([
     ['read', (c: ReturnType<typeof client>) => c.getSub(subId)],
-    ['update', (c: ReturnType<typeof client>) => c.putSub(subId, { ...subscriptionBody('http://127.0.0.1:9/attacker-hook'), id: subId }, { 'If-Match': 'W/"1"' })],
-    ['update to off', (c: ReturnType<typeof client>) => c.putSub(subId, { ...subscriptionBody('http://127.0.0.1:9/owner-hook', { status: 'off' }), id: subId })],
+    [
+      'update',
+      (c: ReturnType<typeof client>) =>
+        c.putSub(subId, { ...subscriptionBody('http://127.0.0.1:9/attacker-hook'), id: subId }, { 'If-Match': 'W/"1"' }),
+    ],
+    [
+      'update to off',
+      (c: ReturnType<typeof client>) =>
+        c.putSub(subId, { ...subscriptionBody('http://127.0.0.1:9/owner-hook', { status: 'off' }), id: subId }),
+    ],
     ['delete', (c: ReturnType<typeof client>) => c.deleteSub(subId)],
-  ] as [string, (c: ReturnType<typeof client>) => Promise<any>][])('answers %s of another supplier\'s Subscription with 404', async (what, attempt) => {
-    count(`Subscription ${what}`);
-    const res = await attempt(client(t, attackerToken));
-    expect({ what, status: res.status }).toEqual({ what, status: 404 });
-    expect(res.text).not.toContain('owner-hook');
-  });
+  ] as [string, (c: ReturnType<typeof client>) => Promise<any>][])(
+    "answers %s of another supplier's Subscription with 404",
+    async (what, attempt) => {
+      count(`Subscription ${what}`);
+      const res = await attempt(client(t, attackerToken));
+      expect({ what, status: res.status }).toEqual({ what, status: 404 });
+      expect(res.text).not.toContain('owner-hook');
+    },
+  );
 
-  it('lists only the caller\'s own Subscriptions', async () => {
+  it("lists only the caller's own Subscriptions", async () => {
     count('Subscription search');
     const res = await client(t, attackerToken).listSubs();
     expect(res.status).toBe(200);
@@ -126,7 +152,9 @@ describe('cross-supplier authorisation (OWASP API1/API5)', () => {
     expect(read.status).toBe(200);
     expect(read.body.meta.versionId).toBe('1');
     expect(read.body.identifier[0].value).toBe(identifierValue);
-    const { rows } = await t.app.get(Database).query<{ n: string }>('SELECT count(*)::text AS n FROM immunization_event WHERE immunization_id = $1', [id]);
+    const { rows } = await t.app
+      .get(Database)
+      .query<{ n: string }>('SELECT count(*)::text AS n FROM immunization_event WHERE immunization_id = $1', [id]);
     expect(rows[0].n).toBe('1');
     const sub = await client(t, await t.tokenFor('OWNER')).getSub(subId);
     expect(sub.status).toBe(200);

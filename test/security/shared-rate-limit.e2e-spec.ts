@@ -42,7 +42,12 @@ describe('rate limits shared through Redis', () => {
     const started = Date.now();
     const every = 1000 / PER_APP_PER_SECOND;
     for (let i = 0; Date.now() - started < WINDOW_MS; i++) {
-      pending.push(t.http.get(path).set('Authorization', `Bearer ${token}`).then((res) => ({ status: res.status, res })));
+      pending.push(
+        t.http
+          .get(path)
+          .set('Authorization', `Bearer ${token}`)
+          .then((res) => ({ status: res.status, res })),
+      );
       const next = started + (i + 1) * every;
       await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
     }
@@ -69,7 +74,9 @@ describe('rate limits shared through Redis', () => {
     // One shared bucket: burst + rate × elapsed (+1 for a refill landing at the edge). Two
     // per-process buckets would allow about twice this.
     const ceiling = RATE + Math.ceil(RATE * elapsedS) + 1;
-    process.stdout.write(`shared rate limit: ${all.length} requests in ${elapsedS.toFixed(2)} s, ${ok} allowed (ceiling ${ceiling}), ${throttled.length} throttled\n`);
+    process.stdout.write(
+      `shared rate limit: ${all.length} requests in ${elapsedS.toFixed(2)} s, ${ok} allowed (ceiling ${ceiling}), ${throttled.length} throttled\n`,
+    );
     expect(ok).toBeLessThanOrEqual(ceiling);
     // And the limit is a rate, not a wall: at least the burst gets through (more is timing: a
     // loaded machine may serve the whole window's requests in a short stretch).
@@ -110,7 +117,9 @@ describe('rate limits shared through Redis', () => {
       const path = `/immunisation-fhir-api/FHIR/R4/Immunization/${idFromLocation(made.headers.location)}`;
       const token = await down.tokenFor('LIMITED');
       const started = Date.now();
-      const results = await Promise.all(Array.from({ length: 4 * RATE }, () => down.http.get(path).set('Authorization', `Bearer ${token}`)));
+      const results = await Promise.all(
+        Array.from({ length: 4 * RATE }, () => down.http.get(path).set('Authorization', `Bearer ${token}`)),
+      );
       const elapsedS = (Date.now() - started) / 1000;
       const ok = results.filter((r) => r.status === 200).length;
       expect(ok).toBeGreaterThanOrEqual(1);

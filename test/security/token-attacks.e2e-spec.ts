@@ -105,16 +105,32 @@ describe('token attacks (OWASP API2)', () => {
 
     const attacks: [string, () => Promise<string> | string][] = [
       ['alg none', () => handMade({ alg: 'none', typ: 'JWT' }, claims())],
-      ['alg None, signature kept', async () => {
-        const good = await serverSigned(claims());
-        return `${b64url({ alg: 'None', typ: 'JWT' })}.${good.split('.')[1]}.${good.split('.')[2]}`;
-      }],
-      ['HS256 signed with the server public key (PEM)', () =>
-        handMade({ alg: 'HS256', kid: keys.kid, typ: 'JWT' }, claims(), hs256(keys.publicKey.export({ type: 'spki', format: 'pem' }) as string))],
-      ['HS256 signed with the server public key (DER)', () =>
-        handMade({ alg: 'HS256', kid: keys.kid, typ: 'JWT' }, claims(), hs256(keys.publicKey.export({ type: 'spki', format: 'der' })))],
-      ['HS256 signed with the published JWK JSON', () =>
-        handMade({ alg: 'HS256', kid: keys.kid, typ: 'JWT' }, claims(), hs256(JSON.stringify(keys.publicKey.export({ format: 'jwk' }))))],
+      [
+        'alg None, signature kept',
+        async () => {
+          const good = await serverSigned(claims());
+          return `${b64url({ alg: 'None', typ: 'JWT' })}.${good.split('.')[1]}.${good.split('.')[2]}`;
+        },
+      ],
+      [
+        'HS256 signed with the server public key (PEM)',
+        () =>
+          handMade(
+            { alg: 'HS256', kid: keys.kid, typ: 'JWT' },
+            claims(),
+            hs256(keys.publicKey.export({ type: 'spki', format: 'pem' }) as string),
+          ),
+      ],
+      [
+        'HS256 signed with the server public key (DER)',
+        () =>
+          handMade({ alg: 'HS256', kid: keys.kid, typ: 'JWT' }, claims(), hs256(keys.publicKey.export({ type: 'spki', format: 'der' }))),
+      ],
+      [
+        'HS256 signed with the published JWK JSON',
+        () =>
+          handMade({ alg: 'HS256', kid: keys.kid, typ: 'JWT' }, claims(), hs256(JSON.stringify(keys.publicKey.export({ format: 'jwk' })))),
+      ],
       ['expired', () => serverSigned(claims({ iat: now() - 900, exp: now() - 120 }))],
       ['not yet valid (nbf in 10 min)', () => serverSigned(claims({ nbf: now() + 600 }))],
       ['wrong aud', () => serverSigned(claims({ aud: 'https://elsewhere.example' }))],
@@ -122,22 +138,45 @@ describe('token attacks (OWASP API2)', () => {
       ['wrong iss', () => serverSigned(claims({ iss: 'https://evil.example' }))],
       ['unknown supplier (client_id)', () => serverSigned(claims({ client_id: 'nobody-client', sub: 'nobody-client' }))],
       ['no client_id', () => serverSigned(claims({ client_id: undefined }))],
-      ['tampered payload (FLU_ONLY token made into ALL)', async () => {
-        const fluToken = await serverSigned(claims({ client_id: flu.clientId, sub: flu.clientId }));
-        return tamper(fluToken, (c) => ({ ...c, client_id: all.clientId, sub: all.clientId }));
-      }],
-      ['tampered payload (exp pushed out of an expired token)', async () =>
-        tamper(await serverSigned(claims({ iat: now() - 900, exp: now() - 120 })), (c) => ({ ...c, exp: now() + 300 }))],
+      [
+        'tampered payload (FLU_ONLY token made into ALL)',
+        async () => {
+          const fluToken = await serverSigned(claims({ client_id: flu.clientId, sub: flu.clientId }));
+          return tamper(fluToken, (c) => ({ ...c, client_id: all.clientId, sub: all.clientId }));
+        },
+      ],
+      [
+        'tampered payload (exp pushed out of an expired token)',
+        async () => tamper(await serverSigned(claims({ iat: now() - 900, exp: now() - 120 })), (c) => ({ ...c, exp: now() + 300 })),
+      ],
       ['foreign kid, server key', () => serverSigned(claims(), { kid: 'someone-else' })],
       ['no kid, server key', () => serverSigned(claims(), { kid: undefined })],
       ['attacker key, server kid', () => sign({ header: { alg: 'RS256', kid: keys.kid }, claims: claims(), key: attacker.privateKey })],
-      ['attacker key, ES256, server kid', () => sign({ header: { alg: 'ES256', kid: keys.kid }, claims: claims(), key: attackerEc.privateKey })],
-      ['jwk header injection (attacker key embedded)', async () =>
-        sign({ header: { alg: 'RS256', kid: keys.kid, jwk: await exportJWK(attacker.publicKey) }, claims: claims(), key: attacker.privateKey })],
-      ['jku header injection', () => sign({ header: { alg: 'RS256', kid: 'attacker', jku: `${trapUrl}/jwks.json` }, claims: claims(), key: attacker.privateKey })],
-      ['x5u header injection', () => sign({ header: { alg: 'RS256', kid: 'attacker', x5u: `${trapUrl}/cert.pem` }, claims: claims(), key: attacker.privateKey })],
-      ['signed with a supplier client key (key confusion)', () =>
-        sign({ header: { alg: 'RS512', kid: all.keys[0].kid }, claims: claims(), key: all.keys[0].privateKey })],
+      [
+        'attacker key, ES256, server kid',
+        () => sign({ header: { alg: 'ES256', kid: keys.kid }, claims: claims(), key: attackerEc.privateKey }),
+      ],
+      [
+        'jwk header injection (attacker key embedded)',
+        async () =>
+          sign({
+            header: { alg: 'RS256', kid: keys.kid, jwk: await exportJWK(attacker.publicKey) },
+            claims: claims(),
+            key: attacker.privateKey,
+          }),
+      ],
+      [
+        'jku header injection',
+        () => sign({ header: { alg: 'RS256', kid: 'attacker', jku: `${trapUrl}/jwks.json` }, claims: claims(), key: attacker.privateKey }),
+      ],
+      [
+        'x5u header injection',
+        () => sign({ header: { alg: 'RS256', kid: 'attacker', x5u: `${trapUrl}/cert.pem` }, claims: claims(), key: attacker.privateKey }),
+      ],
+      [
+        'signed with a supplier client key (key confusion)',
+        () => sign({ header: { alg: 'RS512', kid: all.keys[0].kid }, claims: claims(), key: all.keys[0].privateKey }),
+      ],
       ['no exp (server-signed)', () => serverSigned(claims({ exp: undefined }))],
       ['exp not a number (server-signed)', () => serverSigned(claims({ exp: 'never' }))],
       ['lifetime longer than ACCESS_TOKEN_TTL_SECONDS (exp in 1 h)', () => serverSigned(claims({ exp: now() + 3600 }))],
@@ -166,26 +205,78 @@ describe('token attacks (OWASP API2)', () => {
       const id = recordPath.split('/').pop()!;
       const forged: [string, string][] = [
         ['alg none', handMade({ alg: 'none', typ: 'JWT' }, claims())],
-        ['HS256 with the public key', handMade({ alg: 'HS256', kid: keys.kid, typ: 'JWT' }, claims(), hs256(keys.publicKey.export({ type: 'spki', format: 'pem' }) as string))],
+        [
+          'HS256 with the public key',
+          handMade(
+            { alg: 'HS256', kid: keys.kid, typ: 'JWT' },
+            claims(),
+            hs256(keys.publicKey.export({ type: 'spki', format: 'pem' }) as string),
+          ),
+        ],
         ['no exp', await serverSigned(claims({ exp: undefined }))],
-        ['jwk injection', await sign({ header: { alg: 'RS256', kid: keys.kid, jwk: await exportJWK(attacker.publicKey) }, claims: claims(), key: attacker.privateKey })],
+        [
+          'jwk injection',
+          await sign({
+            header: { alg: 'RS256', kid: keys.kid, jwk: await exportJWK(attacker.publicKey) },
+            claims: claims(),
+            key: attacker.privateKey,
+          }),
+        ],
       ];
       const json = { 'Content-Type': 'application/fhir+json' };
       const body = JSON.stringify(immunization({ vaccineType: 'MMR' }));
       const routes: [string, (token: string) => any][] = [
-        ['create', (tk) => t.http.post(`${BASE}/Immunization`).set({ ...json, Authorization: `Bearer ${tk}` }).send(body)],
+        [
+          'create',
+          (tk) =>
+            t.http
+              .post(`${BASE}/Immunization`)
+              .set({ ...json, Authorization: `Bearer ${tk}` })
+              .send(body),
+        ],
         ['read', (tk) => t.http.get(recordPath).set('Authorization', `Bearer ${tk}`)],
         ['vread', (tk) => t.http.get(`${recordPath}/_history/1`).set('Authorization', `Bearer ${tk}`)],
         ['history', (tk) => t.http.get(`${recordPath}/_history`).set('Authorization', `Bearer ${tk}`)],
-        ['update', (tk) => t.http.put(recordPath).set({ ...json, 'E-Tag': '1', Authorization: `Bearer ${tk}` }).send(JSON.stringify({ ...JSON.parse(body), id }))],
+        [
+          'update',
+          (tk) =>
+            t.http
+              .put(recordPath)
+              .set({ ...json, 'E-Tag': '1', Authorization: `Bearer ${tk}` })
+              .send(JSON.stringify({ ...JSON.parse(body), id })),
+        ],
         ['delete', (tk) => t.http.delete(recordPath).set('Authorization', `Bearer ${tk}`)],
-        ['search', (tk) => t.http.get(`${BASE}/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009&-immunization.target=MMR`).set('Authorization', `Bearer ${tk}`)],
-        ['POST _search', (tk) => t.http.post(`${BASE}/Immunization/_search`).set('Authorization', `Bearer ${tk}`).type('form').send('-immunization.target=MMR')],
+        [
+          'search',
+          (tk) =>
+            t.http
+              .get(`${BASE}/Immunization?patient.identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009&-immunization.target=MMR`)
+              .set('Authorization', `Bearer ${tk}`),
+        ],
+        [
+          'POST _search',
+          (tk) =>
+            t.http.post(`${BASE}/Immunization/_search`).set('Authorization', `Bearer ${tk}`).type('form').send('-immunization.target=MMR'),
+        ],
         ['change feed', (tk) => t.http.get(`${BASE}/Immunization/_history`).set('Authorization', `Bearer ${tk}`)],
-        ['Subscription create', (tk) => t.http.post(`${BASE}/Subscription`).set({ ...json, Authorization: `Bearer ${tk}` }).send('{}')],
+        [
+          'Subscription create',
+          (tk) =>
+            t.http
+              .post(`${BASE}/Subscription`)
+              .set({ ...json, Authorization: `Bearer ${tk}` })
+              .send('{}'),
+        ],
         ['Subscription list', (tk) => t.http.get(`${BASE}/Subscription`).set('Authorization', `Bearer ${tk}`)],
         ['Subscription read', (tk) => t.http.get(`${BASE}/Subscription/${randomUUID()}`).set('Authorization', `Bearer ${tk}`)],
-        ['Subscription update', (tk) => t.http.put(`${BASE}/Subscription/${randomUUID()}`).set({ ...json, Authorization: `Bearer ${tk}` }).send('{}')],
+        [
+          'Subscription update',
+          (tk) =>
+            t.http
+              .put(`${BASE}/Subscription/${randomUUID()}`)
+              .set({ ...json, Authorization: `Bearer ${tk}` })
+              .send('{}'),
+        ],
         ['Subscription delete', (tk) => t.http.delete(`${BASE}/Subscription/${randomUUID()}`).set('Authorization', `Bearer ${tk}`)],
       ];
       for (const [route, send] of routes) {
@@ -217,7 +308,13 @@ describe('token attacks (OWASP API2)', () => {
       t.http
         .post('/oauth2/token')
         .type('form')
-        .send(new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion }).toString());
+        .send(
+          new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_assertion_type: CLIENT_ASSERTION_TYPE,
+            client_assertion: assertion,
+          }).toString(),
+        );
     const rs = () => all.keys.find((k) => k.alg === 'RS512')!;
     const claims = (o: Record<string, unknown> = {}) => ({
       iss: all.clientId,
@@ -238,27 +335,60 @@ describe('token attacks (OWASP API2)', () => {
 
     const attacks: [string, () => Promise<string> | string, number][] = [
       ['alg none', () => handMade({ alg: 'none', kid: rs().kid }, claims()), 401],
-      ['HS256 signed with the client public key (PEM)', () =>
-        handMade({ alg: 'HS256', kid: rs().kid }, claims(), hs256(rs().publicKey.export({ type: 'spki', format: 'pem' }) as string)), 401],
-      ['HS256 signed with the client public key (JWK JSON)', () =>
-        handMade({ alg: 'HS256', kid: rs().kid }, claims(), hs256(JSON.stringify(rs().publicKey.export({ format: 'jwk' })))), 401],
+      [
+        'HS256 signed with the client public key (PEM)',
+        () => handMade({ alg: 'HS256', kid: rs().kid }, claims(), hs256(rs().publicKey.export({ type: 'spki', format: 'pem' }) as string)),
+        401,
+      ],
+      [
+        'HS256 signed with the client public key (JWK JSON)',
+        () => handMade({ alg: 'HS256', kid: rs().kid }, claims(), hs256(JSON.stringify(rs().publicKey.export({ format: 'jwk' })))),
+        401,
+      ],
       ['expired', () => clientSigned(claims({ iat: now() - 600, exp: now() - 120 })), 401],
       ['not yet valid (nbf in 10 min)', () => clientSigned(claims({ nbf: now() + 600 })), 401],
       ['wrong aud', () => clientSigned(claims({ aud: 'https://elsewhere.example/oauth2/token' })), 401],
       ['wrong iss (iss differs from sub)', () => clientSigned(claims({ iss: flu.clientId })), 401],
       ['another client as iss and sub, own key', () => clientSigned(claims({ iss: flu.clientId, sub: flu.clientId })), 401],
       ['unknown supplier', () => clientSigned(claims({ iss: 'nobody-client', sub: 'nobody-client' })), 401],
-      ['tampered payload (sub and iss swapped to another client)', async () =>
-        tamper(await clientSigned(claims()), (c) => ({ ...c, iss: flu.clientId, sub: flu.clientId })), 401],
-      ['tampered payload (exp extended)', async () => tamper(await clientSigned(claims({ exp: now() - 60 })), (c) => ({ ...c, exp: now() + 200 })), 401],
+      [
+        'tampered payload (sub and iss swapped to another client)',
+        async () => tamper(await clientSigned(claims()), (c) => ({ ...c, iss: flu.clientId, sub: flu.clientId })),
+        401,
+      ],
+      [
+        'tampered payload (exp extended)',
+        async () => tamper(await clientSigned(claims({ exp: now() - 60 })), (c) => ({ ...c, exp: now() + 200 })),
+        401,
+      ],
       ['foreign kid', () => clientSigned(claims(), { kid: 'not-registered' }), 401],
-      ['another supplier\'s kid', () => clientSigned(claims(), { kid: flu.keys[0].kid }), 401],
+      ["another supplier's kid", () => clientSigned(claims(), { kid: flu.keys[0].kid }), 401],
       ['no kid', () => clientSigned(claims(), { kid: undefined }), 401],
-      ['attacker key, registered kid', () => sign({ header: { alg: 'RS512', kid: rs().kid }, claims: claims(), key: attacker.privateKey }), 401],
-      ['jwk header injection', async () =>
-        sign({ header: { alg: 'RS512', kid: rs().kid, jwk: await exportJWK(attacker.publicKey) }, claims: claims(), key: attacker.privateKey }), 401],
-      ['jku header injection', () => sign({ header: { alg: 'RS512', kid: 'attacker', jku: `${trapUrl}/jwks.json` }, claims: claims(), key: attacker.privateKey }), 401],
-      ['x5u header injection', () => sign({ header: { alg: 'RS512', kid: 'attacker', x5u: `${trapUrl}/cert.pem` }, claims: claims(), key: attacker.privateKey }), 401],
+      [
+        'attacker key, registered kid',
+        () => sign({ header: { alg: 'RS512', kid: rs().kid }, claims: claims(), key: attacker.privateKey }),
+        401,
+      ],
+      [
+        'jwk header injection',
+        async () =>
+          sign({
+            header: { alg: 'RS512', kid: rs().kid, jwk: await exportJWK(attacker.publicKey) },
+            claims: claims(),
+            key: attacker.privateKey,
+          }),
+        401,
+      ],
+      [
+        'jku header injection',
+        () => sign({ header: { alg: 'RS512', kid: 'attacker', jku: `${trapUrl}/jwks.json` }, claims: claims(), key: attacker.privateKey }),
+        401,
+      ],
+      [
+        'x5u header injection',
+        () => sign({ header: { alg: 'RS512', kid: 'attacker', x5u: `${trapUrl}/cert.pem` }, claims: claims(), key: attacker.privateKey }),
+        401,
+      ],
       ['lifetime > 5 min (exp in 1 h)', () => clientSigned(claims({ exp: now() + 3600 })), 401],
       ['no exp', () => clientSigned(claims({ exp: undefined })), 401],
       ['no jti', () => clientSigned(claims({ jti: undefined })), 401],

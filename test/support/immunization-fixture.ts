@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const vaccineTypes = JSON.parse(readFileSync(join(__dirname, '../../config/vaccine-types.json'), 'utf8')) as Record<string, { diseases: [string, string][] }>;
+const vaccineTypes = JSON.parse(readFileSync(join(__dirname, '../../config/vaccine-types.json'), 'utf8')) as Record<
+  string,
+  { diseases: [string, string][] }
+>;
 
 /**
  * A valid NHS number (modulus 11) made from a 9-digit stem that does not start with 0; a stem
@@ -48,7 +51,13 @@ export function immunization(o: FixtureOptions = {}): Record<string, any> {
       {
         url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-VaccinationProcedure',
         valueCodeableConcept: {
-          coding: [{ system: 'http://snomed.info/sct', code: '884861000000100', display: 'Administration of first intranasal seasonal influenza vaccination (procedure)' }],
+          coding: [
+            {
+              system: 'http://snomed.info/sct',
+              code: '884861000000100',
+              display: 'Administration of first intranasal seasonal influenza vaccination (procedure)',
+            },
+          ],
         },
       },
     ],

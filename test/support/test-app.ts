@@ -12,7 +12,7 @@ import { AppModule } from '../../src/app.module';
 import { TokenService } from '../../src/auth/token.service';
 import { configureApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
-import { JsonLogger, } from '../../src/logging/json-logger';
+import { JsonLogger } from '../../src/logging/json-logger';
 
 /** PostgreSQL for the e2e suites when TEST_DATABASE_URL (or DATABASE_URL) is set; PGlite otherwise. */
 export const TEST_PG_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || '';
@@ -54,7 +54,11 @@ function keyPair(kid: string, alg: 'RS512' | 'RS256' | 'ES256') {
 }
 
 /** A supplier for tests, with a fresh key pair for its client. */
-export function testSupplier(name: string, permissions: string[], extra: Partial<Pick<TestSupplier, 'rateLimitPerSecond' | 'odsCodes' | 'roles'>> = {}): TestSupplier {
+export function testSupplier(
+  name: string,
+  permissions: string[],
+  extra: Partial<Pick<TestSupplier, 'rateLimitPerSecond' | 'odsCodes' | 'roles'>> = {},
+): TestSupplier {
   const clientId = `${name.toLowerCase()}-client`;
   return { name, permissions, clientId, keys: [keyPair(`${name}-rs`, 'RS512'), keyPair(`${name}-ec`, 'ES256')], ...extra };
 }
@@ -138,7 +142,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         rateLimitPerSecond: s.rateLimitPerSecond,
         odsCodes: s.odsCodes,
         roles: s.roles,
-        clients: [{ clientId: s.clientId, jwks: { keys: s.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg })) } }],
+        clients: [
+          {
+            clientId: s.clientId,
+            jwks: { keys: s.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg })) },
+          },
+        ],
       })),
     }),
   );

@@ -29,7 +29,16 @@ export function infAck(a: { fileId: string; receivedAt: Date; mailboxFrom: strin
   const ok = a.refusal === null;
   const row = ok
     ? [a.fileId, 'Success', 'Information', 'OK', '20013', 'Technical', '20013', 'Success']
-    : [a.fileId, 'Failure', 'Fatal', 'Fatal Error', '10001', 'Technical', '10002', `Infrastructure Level Response Value - Processing Error: ${a.refusal}`];
+    : [
+        a.fileId,
+        'Failure',
+        'Fatal',
+        'Fatal Error',
+        '10001',
+        'Technical',
+        '10002',
+        `Infrastructure Level Response Value - Processing Error: ${a.refusal}`,
+      ];
   row.push(a.receivedAt.toISOString(), a.mailboxFrom, a.localId, ok ? 'True' : 'False');
   return csvLine(INF_ACK_HEADERS) + csvLine(row);
 }

@@ -41,7 +41,7 @@ export class PipeCsvParser {
         this.endRecord(out);
       } else if (c === '\r') {
         // CR of CRLF (or a lone CR): ignored outside quotes
-      } else if (c === '"' && this.field === '' ) {
+      } else if (c === '"' && this.field === '') {
         this.inQuotes = true;
         this.touched = true;
       } else {

@@ -26,9 +26,45 @@ describe('flat record: FHIR → flat (delta export)', () => {
   });
 
   it.each([
-    ['CodeableConcept.text first', { text: 'T', coding: [{ system: 'http://snomed.info/sct', code: '1', display: 'D', extension: [{ url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-CodingSCTDescDisplay', valueString: 'E' }] }] }, 'T'],
-    ['then the SCTDescDisplay extension', { coding: [{ system: 'http://snomed.info/sct', code: '1', display: 'D', extension: [{ url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-CodingSCTDescDisplay', valueString: 'E' }] }] }, 'E'],
-    ['then the SNOMED display', { coding: [{ system: 'http://other', code: '9', display: 'X' }, { system: 'http://snomed.info/sct', code: '1', display: 'D' }] }, 'D'],
+    [
+      'CodeableConcept.text first',
+      {
+        text: 'T',
+        coding: [
+          {
+            system: 'http://snomed.info/sct',
+            code: '1',
+            display: 'D',
+            extension: [{ url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-CodingSCTDescDisplay', valueString: 'E' }],
+          },
+        ],
+      },
+      'T',
+    ],
+    [
+      'then the SCTDescDisplay extension',
+      {
+        coding: [
+          {
+            system: 'http://snomed.info/sct',
+            code: '1',
+            display: 'D',
+            extension: [{ url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-CodingSCTDescDisplay', valueString: 'E' }],
+          },
+        ],
+      },
+      'E',
+    ],
+    [
+      'then the SNOMED display',
+      {
+        coding: [
+          { system: 'http://other', code: '9', display: 'X' },
+          { system: 'http://snomed.info/sct', code: '1', display: 'D' },
+        ],
+      },
+      'D',
+    ],
   ])('a term prefers %s', (_what, concept, term) => {
     const r = clone(flu) as Record<string, unknown>;
     r.site = concept;
@@ -71,7 +107,11 @@ describe('flat record: FHIR → flat (delta export)', () => {
     delete r.location;
     r.doseQuantity = { value: 0.5, unit: 'ml', system: 'http://unitsofmeasure.org', code: 'ml' };
     const flat = fhirToFlat(r, 'CREATE').record;
-    expect([flat.PERSON_POSTCODE, flat.LOCATION_CODE, flat.LOCATION_CODE_TYPE_URI]).toEqual(['ZZ99 3CZ', 'X99999', 'https://fhir.nhs.uk/Id/ods-organization-code']);
+    expect([flat.PERSON_POSTCODE, flat.LOCATION_CODE, flat.LOCATION_CODE_TYPE_URI]).toEqual([
+      'ZZ99 3CZ',
+      'X99999',
+      'https://fhir.nhs.uk/Id/ods-organization-code',
+    ]);
     expect([flat.DOSE_AMOUNT, flat.DOSE_UNIT_CODE, flat.DOSE_UNIT_TERM]).toEqual(['0.5', '', 'ml']);
   });
 
@@ -104,20 +144,44 @@ describe('flat record: flat → FHIR (ingestion)', () => {
     ['PERSON_GENDER_CODE', () => patient.gender, 'male'],
     ['PERSON_POSTCODE', () => patient.address, [{ postalCode: 'ZZ99 4QZ' }]],
     ['DATE_AND_TIME', (r) => r.occurrenceDateTime, '2025-11-06T21:07:56+00:00'],
-    ['SITE_CODE / URI', (r) => r.performer[1].actor, { type: 'Organization', identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'B0C4P' } }],
-    ['UNIQUE_ID / URI', (r) => r.identifier, [{ system: 'https://supplierABC/identifiers/vacc', value: 'a6432b6c-b6da-42b2-bcf0-73a00db69ea3' }]],
+    [
+      'SITE_CODE / URI',
+      (r) => r.performer[1].actor,
+      { type: 'Organization', identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'B0C4P' } },
+    ],
+    [
+      'UNIQUE_ID / URI',
+      (r) => r.identifier,
+      [{ system: 'https://supplierABC/identifiers/vacc', value: 'a6432b6c-b6da-42b2-bcf0-73a00db69ea3' }],
+    ],
     ['PERFORMING_PROFESSIONAL_*', () => practitioner.name, [{ family: 'Furlong', given: ['Darren'] }]],
     ['RECORDED_DATE', (r) => r.recorded, '2025-11-06'],
     ['PRIMARY_SOURCE', (r) => r.primarySource, true],
-    ['VACCINATION_PROCEDURE_*', (r) => r.extension[0].valueCodeableConcept.coding[0], { system: 'http://snomed.info/sct', code: '884861000000100', display: 'Seasonal influenza vaccination' }],
+    [
+      'VACCINATION_PROCEDURE_*',
+      (r) => r.extension[0].valueCodeableConcept.coding[0],
+      { system: 'http://snomed.info/sct', code: '884861000000100', display: 'Seasonal influenza vaccination' },
+    ],
     ['DOSE_SEQUENCE', (r) => r.protocolApplied[0].doseNumberPositiveInt, 1],
     ['VACCINE_PRODUCT_*', (r) => r.vaccineCode.coding[0].code, '34680411000001107'],
     ['VACCINE_MANUFACTURER', (r) => r.manufacturer, { display: 'Sanofi Pasteur' }],
     ['BATCH_NUMBER', (r) => r.lotNumber, '794506'],
     ['EXPIRY_DATE', (r) => r.expirationDate, '2027-11-06'],
-    ['SITE_OF_VACCINATION_*', (r) => r.site.coding[0], { system: 'http://snomed.info/sct', code: '368208006', display: 'Left upper arm structure (body structure)' }],
-    ['ROUTE_OF_VACCINATION_*', (r) => r.route.coding[0], { system: 'http://snomed.info/sct', code: '34206005', display: 'Subcutaneous route (qualifier value)' }],
-    ['DOSE_AMOUNT / UNIT', (r) => r.doseQuantity, { value: 0.3, unit: 'Inhalation - unit of product usage', system: 'http://snomed.info/sct', code: '2622896019' }],
+    [
+      'SITE_OF_VACCINATION_*',
+      (r) => r.site.coding[0],
+      { system: 'http://snomed.info/sct', code: '368208006', display: 'Left upper arm structure (body structure)' },
+    ],
+    [
+      'ROUTE_OF_VACCINATION_*',
+      (r) => r.route.coding[0],
+      { system: 'http://snomed.info/sct', code: '34206005', display: 'Subcutaneous route (qualifier value)' },
+    ],
+    [
+      'DOSE_AMOUNT / UNIT',
+      (r) => r.doseQuantity,
+      { value: 0.3, unit: 'Inhalation - unit of product usage', system: 'http://snomed.info/sct', code: '2622896019' },
+    ],
     ['INDICATION_CODE', (r) => r.reasonCode, [{ coding: [{ system: 'http://snomed.info/sct', code: '310578008' }] }]],
     ['LOCATION_CODE / URI', (r) => r.location, { identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'X99999' } }],
     ['target disease from the vaccine type', (r) => r.protocolApplied[0].targetDisease[0].coding[0].code, '6142004'],
@@ -139,7 +203,10 @@ describe('flat record: flat → FHIR (ingestion)', () => {
   });
 
   it('values that cannot be converted are passed on, so validation reports them', () => {
-    const bad = flatToFhir({ ...NATIONAL_FLU_FLAT, PERSON_GENDER_CODE: '7', PRIMARY_SOURCE: 'maybe', DOSE_AMOUNT: 'lots', DATE_AND_TIME: '2025' }, 'FLU');
+    const bad = flatToFhir(
+      { ...NATIONAL_FLU_FLAT, PERSON_GENDER_CODE: '7', PRIMARY_SOURCE: 'maybe', DOSE_AMOUNT: 'lots', DATE_AND_TIME: '2025' },
+      'FLU',
+    );
     const issues = validateImmunization(bad, { mode: 'create' }).map((i) => i.expression);
     expect(issues).toEqual(expect.arrayContaining(['Immunization.primarySource', 'Immunization.occurrenceDateTime']));
     expect(issues.some((e) => e.includes('gender'))).toBe(true);

@@ -19,5 +19,13 @@ export type StatusDocument = ReturnType<typeof statusDocument>;
 /** The JSON summary that goes with the BusAck. */
 export function summaryDocument(f: BatchFileRow) {
   const s = statusDocument(f);
-  return { fileName: s.fileName, supplier: s.supplier, vaccineType: s.vaccineType, rows: s.rows.total, successes: s.rows.succeeded, failures: s.rows.failed, completedAt: s.completedAt };
+  return {
+    fileName: s.fileName,
+    supplier: s.supplier,
+    vaccineType: s.vaccineType,
+    rows: s.rows.total,
+    successes: s.rows.succeeded,
+    failures: s.rows.failed,
+    completedAt: s.completedAt,
+  };
 }

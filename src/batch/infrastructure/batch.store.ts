@@ -65,7 +65,10 @@ export class BatchStore {
   }
 
   async chunk(db: SqlExecutor, fileId: string, n: number): Promise<Buffer | null> {
-    const { rows } = await db.query<{ data: Buffer | Uint8Array }>(`SELECT data FROM batch_chunk WHERE file_id = $1 AND n = $2`, [fileId, n]);
+    const { rows } = await db.query<{ data: Buffer | Uint8Array }>(`SELECT data FROM batch_chunk WHERE file_id = $1 AND n = $2`, [
+      fileId,
+      n,
+    ]);
     if (!rows.length) return null;
     const d = rows[0].data;
     return Buffer.isBuffer(d) ? d : Buffer.from(d);
@@ -74,10 +77,23 @@ export class BatchStore {
   /** The upload is complete: queue the file (arrival order = now) or record its refusal. */
   async finishReceiving(
     db: SqlExecutor,
-    f: { id: string; status: 'queued' | 'rejected'; reason: string | null; encoding: string; sizeBytes: number; chunks: number; totalRows: number; infAck: string; lanes: number },
+    f: {
+      id: string;
+      status: 'queued' | 'rejected';
+      reason: string | null;
+      encoding: string;
+      sizeBytes: number;
+      chunks: number;
+      totalRows: number;
+      infAck: string;
+      lanes: number;
+    },
   ): Promise<void> {
     if (f.status === 'queued') {
-      await db.query(`INSERT INTO batch_lane (file_id, lane, done_row) SELECT $1::uuid, g, 0 FROM generate_series(0, $2::int - 1) g`, [f.id, f.lanes]);
+      await db.query(`INSERT INTO batch_lane (file_id, lane, done_row) SELECT $1::uuid, g, 0 FROM generate_series(0, $2::int - 1) g`, [
+        f.id,
+        f.lanes,
+      ]);
     }
     await db.query(
       `UPDATE batch_file SET status = $2, reason = $3, encoding = $4, size_bytes = $5, chunk_count = $6, total_rows = $7, inf_ack = $8, lanes = $9,
@@ -96,7 +112,9 @@ export class BatchStore {
 
   /** Uploads left half-done by an instance that died long ago. */
   async dropStaleReceiving(db: SqlExecutor, olderThanMinutes: number): Promise<void> {
-    await db.query(`DELETE FROM batch_file WHERE status = 'receiving' AND received_at < now() - make_interval(mins => $1::int)`, [olderThanMinutes]);
+    await db.query(`DELETE FROM batch_file WHERE status = 'receiving' AND received_at < now() - make_interval(mins => $1::int)`, [
+      olderThanMinutes,
+    ]);
   }
 
   async byName(db: SqlExecutor, fileName: string): Promise<BatchFileRow | null> {
@@ -137,7 +155,10 @@ export class BatchStore {
 
   /** The last row done in each lane (index = lane). */
   async laneProgress(db: SqlExecutor, fileId: string): Promise<number[]> {
-    const { rows } = await db.query<{ lane: number; done_row: number }>(`SELECT lane, done_row FROM batch_lane WHERE file_id = $1 ORDER BY lane`, [fileId]);
+    const { rows } = await db.query<{ lane: number; done_row: number }>(
+      `SELECT lane, done_row FROM batch_lane WHERE file_id = $1 ORDER BY lane`,
+      [fileId],
+    );
     return rows.map((r) => r.done_row);
   }
 
@@ -154,10 +175,22 @@ export class BatchStore {
       await tx.query(
         `INSERT INTO batch_row_failure (file_id, row_number, local_id, imms_id, operation, diagnostics)
          SELECT $1::uuid, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-        [p.id, failures.map((f) => f.row_number), failures.map((f) => f.local_id), failures.map((f) => f.imms_id), failures.map((f) => f.operation), failures.map((f) => f.diagnostics)],
+        [
+          p.id,
+          failures.map((f) => f.row_number),
+          failures.map((f) => f.local_id),
+          failures.map((f) => f.imms_id),
+          failures.map((f) => f.operation),
+          failures.map((f) => f.diagnostics),
+        ],
       );
     }
-    const lane = await tx.query(`UPDATE batch_lane SET done_row = $4 WHERE file_id = $1 AND lane = $2 AND done_row = $3 RETURNING lane`, [p.id, p.lane, p.from, p.to]);
+    const lane = await tx.query(`UPDATE batch_lane SET done_row = $4 WHERE file_id = $1 AND lane = $2 AND done_row = $3 RETURNING lane`, [
+      p.id,
+      p.lane,
+      p.from,
+      p.to,
+    ]);
     if (lane.rows.length !== 1) throw new LeaseLost();
     // Last: the file row is shared by the lanes, so its lock is held only until the commit that follows.
     const { rows } = await tx.query(
@@ -189,7 +222,9 @@ export class BatchStore {
   }
 
   async release(db: SqlExecutor, owner: string): Promise<void> {
-    await db.query(`UPDATE batch_file SET lease_expires_at = NULL, lease_owner = NULL WHERE lease_owner = $1 AND status = 'processing'`, [owner]);
+    await db.query(`UPDATE batch_file SET lease_expires_at = NULL, lease_owner = NULL WHERE lease_owner = $1 AND status = 'processing'`, [
+      owner,
+    ]);
   }
 
   /** Failed rows in row order, a page at a time (the BusAck is streamed). */

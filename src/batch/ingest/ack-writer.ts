@@ -30,7 +30,9 @@ export class AckWriter {
     for (;;) {
       const page = await this.store.failures(this.db, file.id, after, PAGE);
       if (page.length === 0) return;
-      yield page.map((f) => busAckLine({ rowNumber: f.row_number, localId: f.local_id, immsId: f.imms_id, diagnostics: f.diagnostics }, meta)).join('');
+      yield page
+        .map((f) => busAckLine({ rowNumber: f.row_number, localId: f.local_id, immsId: f.imms_id, diagnostics: f.diagnostics }, meta))
+        .join('');
       after = page[page.length - 1].row_number;
     }
   }
@@ -53,7 +55,9 @@ export class AckWriter {
       out.end();
       await once(out, 'finish');
     });
-    await this.atomically(`${this.base(file)}_summary.json`, (tmp) => writeFile(tmp, JSON.stringify(summaryDocument(file), null, 2) + '\n'));
+    await this.atomically(`${this.base(file)}_summary.json`, (tmp) =>
+      writeFile(tmp, JSON.stringify(summaryDocument(file), null, 2) + '\n'),
+    );
   }
 
   /** A refusal before anything was stored (drop folder only): just the InfAck text. */

@@ -98,7 +98,11 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     for (let i = 0; i < this.config.batch.workers; i++) this.loops.push(this.loop());
     this.housekeeping = setInterval(() => void this.store.dropStaleReceiving(this.db, 60).catch(() => undefined), 600_000);
     this.housekeeping.unref();
-    this.logger.info('batch worker started', { instance: this.instanceId, workers: this.config.batch.workers, chunkRows: this.config.batch.chunkRows });
+    this.logger.info('batch worker started', {
+      instance: this.instanceId,
+      workers: this.config.batch.workers,
+      chunkRows: this.config.batch.chunkRows,
+    });
   }
 
   async stop() {
@@ -167,7 +171,17 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private principalOf(file: BatchFileRow): Principal {
     const supplier = this.suppliers.supplier(file.supplier);
     // A supplier removed from the file while its file waits: every row fails on permissions.
-    return { clientId: `batch:${file.file_name}`, supplier: supplier ?? { name: file.supplier, permissions: { allows: () => false, filter: () => [] } as never, grants: [], roles: [], clients: [], rateLimitPerSecond: null } };
+    return {
+      clientId: `batch:${file.file_name}`,
+      supplier: supplier ?? {
+        name: file.supplier,
+        permissions: { allows: () => false, filter: () => [] } as never,
+        grants: [],
+        roles: [],
+        clients: [],
+        rateLimitPerSecond: null,
+      },
+    };
   }
 
   private async process(file: BatchFileRow) {
@@ -177,15 +191,24 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     const from = Math.min(...lanesDone);
     const stop: { failure: unknown } = { failure: null };
     const principal = this.principalOf(file);
-    this.logger.info('batch file processing', { file: file.file_name, instance: this.instanceId, fromRow: from, total: file.total_rows, lanes: file.lanes });
+    this.logger.info('batch file processing', {
+      file: file.file_name,
+      instance: this.instanceId,
+      fromRow: from,
+      total: file.total_rows,
+      lanes: file.lanes,
+    });
     // The lease is renewed by every chunk commit, and by this timer in between (a chunk can take
     // longer than a lease on a starved machine). A lost lease stops the file here.
-    const renewal = setInterval(() => {
-      this.store.renew(this.db, file.id, this.instanceId, this.config.batch.leaseMs).then(
-        (held) => void (held || (stop.failure ??= new LeaseLost())),
-        (e) => this.logger.warn('batch worker: renewing a lease failed', { file: file.file_name, error: (e as Error).message }),
-      );
-    }, Math.max(200, Math.floor(this.config.batch.leaseMs / 3)));
+    const renewal = setInterval(
+      () => {
+        this.store.renew(this.db, file.id, this.instanceId, this.config.batch.leaseMs).then(
+          (held) => void (held || (stop.failure ??= new LeaseLost())),
+          (e) => this.logger.warn('batch worker: renewing a lease failed', { file: file.file_name, error: (e as Error).message }),
+        );
+      },
+      Math.max(200, Math.floor(this.config.batch.leaseMs / 3)),
+    );
     try {
       return await this.processLanes(file, principal, lanesDone, from, started, stop);
     } finally {
@@ -193,7 +216,14 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private async processLanes(file: BatchFileRow, principal: Principal, lanesDone: number[], from: number, started: number, stop: { failure: unknown }) {
+  private async processLanes(
+    file: BatchFileRow,
+    principal: Principal,
+    lanesDone: number[],
+    from: number,
+    started: number,
+    stop: { failure: unknown },
+  ) {
     // One reader; each lane applies its rows in file order, a chunk per transaction, one chunk in
     // flight per lane. The lanes run side by side on their own connections.
     let applied = 0;
@@ -205,7 +235,12 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       if (!force && now - lastLog < every) return;
       const rate = ((applied - lastLogApplied) * 1000) / Math.max(1, now - lastLog);
       this.metrics.setRate(rate);
-      this.logger.info('batch file progress', { file: file.file_name, rowsThisRun: applied, total: file.total_rows, rowsPerSecond: Math.round(rate) });
+      this.logger.info('batch file progress', {
+        file: file.file_name,
+        rowsThisRun: applied,
+        total: file.total_rows,
+        rowsPerSecond: Math.round(rate),
+      });
       lastLog = now;
       lastLogApplied = applied;
     };
@@ -235,7 +270,14 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     if (final.source === 'inbox') await this.acks.writeBusAck(final);
   }
 
-  private async runLanes(file: BatchFileRow, principal: Principal, lanesDone: number[], from: number, stop: { failure: unknown }, done: (rows: number) => void) {
+  private async runLanes(
+    file: BatchFileRow,
+    principal: Principal,
+    lanesDone: number[],
+    from: number,
+    stop: { failure: unknown },
+    done: (rows: number) => void,
+  ) {
     const buffers: FileRow[][] = lanesDone.map(() => []);
     const inflight: Promise<void>[] = lanesDone.map(() => Promise.resolve());
     const launch = async (lane: number) => {
@@ -292,7 +334,15 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     this.metrics.rows.inc({ outcome: 'failed' }, outcomes.length - ok);
   }
 
-  private async runChunk(tx: Tx, file: BatchFileRow, principal: Principal, lane: number, from: number, chunk: FileRow[], savepoints: boolean): Promise<RowOutcome[]> {
+  private async runChunk(
+    tx: Tx,
+    file: BatchFileRow,
+    principal: Principal,
+    lane: number,
+    from: number,
+    chunk: FileRow[],
+    savepoints: boolean,
+  ): Promise<RowOutcome[]> {
     const outcomes: RowOutcome[] = [];
     for (const row of chunk) {
       if (savepoints) await tx.query('SAVEPOINT batch_row');
@@ -303,14 +353,24 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
         const clientCaused = e instanceof FhirError || e instanceof RowFailure;
         if (!clientCaused && !savepoints) throw new ChunkPoisoned(e);
         if (savepoints) await tx.query('ROLLBACK TO SAVEPOINT batch_row');
-        if (!clientCaused) this.logger.error('batch row failed unexpectedly', { file: file.file_name, row: row.n, error: (e as Error)?.message });
+        if (!clientCaused)
+          this.logger.error('batch row failed unexpectedly', { file: file.file_name, row: row.n, error: (e as Error)?.message });
         outcomes.push({ ok: false, failure: failureOf(row, e) });
       }
     }
     const failures = outcomes.filter((o): o is { ok: false; failure: FailureRow } => !o.ok).map((o) => o.failure);
     await this.store.recordProgress(
       tx,
-      { id: file.id, owner: this.instanceId, lane, from, to: chunk[chunk.length - 1].n, succeeded: outcomes.length - failures.length, failed: failures.length, leaseMs: this.config.batch.leaseMs },
+      {
+        id: file.id,
+        owner: this.instanceId,
+        lane,
+        from,
+        to: chunk[chunk.length - 1].n,
+        succeeded: outcomes.length - failures.length,
+        failed: failures.length,
+        leaseMs: this.config.batch.leaseMs,
+      },
       failures,
     );
     return outcomes;
@@ -323,12 +383,15 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       throw new RowFailure(`Invalid ACTION_FLAG - ACTION_FLAG must be 'NEW', 'UPDATE' or 'DELETE'`);
     }
     if (!r.UNIQUE_ID || !r.UNIQUE_ID_URI) throw new RowFailure('UNIQUE_ID or UNIQUE_ID_URI is missing');
-    if (!principal.supplier.permissions.allows(OPERATION_OF[action], file.vaccine_type)) throw new RowFailure('No permissions for requested operation');
+    if (!principal.supplier.permissions.allows(OPERATION_OF[action], file.vaccine_type))
+      throw new RowFailure('No permissions for requested operation');
     if (row.values.length !== FLAT_FIELDS.length) {
       throw new RowFailure(`The row has ${row.values.length} values; a row needs ${FLAT_FIELDS.length}, one per header.`);
     }
     const body = action === 'DELETE' ? null : flatToFhir(r, file.vaccine_type);
-    const applied = await this.commands.execute(new ApplyImmunizationRow(tx, action, { system: r.UNIQUE_ID_URI, value: r.UNIQUE_ID }, body, principal));
+    const applied = await this.commands.execute(
+      new ApplyImmunizationRow(tx, action, { system: r.UNIQUE_ID_URI, value: r.UNIQUE_ID }, body, principal),
+    );
     return applied.change;
   }
 }
@@ -347,5 +410,11 @@ function failureOf(row: FileRow, e: unknown): FailureRow {
   else if (e instanceof RowFailure) diagnostics = e.message;
   else if (isUniqueViolation(e)) diagnostics = `A live record already has identifier ${r.UNIQUE_ID_URI}|${r.UNIQUE_ID}.`;
   else diagnostics = 'The row could not be applied (an unexpected error; it has been logged).';
-  return { row_number: row.n, local_id: `${r.UNIQUE_ID}^${r.UNIQUE_ID_URI}`, imms_id: null, operation: r.ACTION_FLAG.toUpperCase() || null, diagnostics };
+  return {
+    row_number: row.n,
+    local_id: `${r.UNIQUE_ID}^${r.UNIQUE_ID_URI}`,
+    imms_id: null,
+    operation: r.ACTION_FLAG.toUpperCase() || null,
+    diagnostics,
+  };
 }

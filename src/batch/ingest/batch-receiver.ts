@@ -102,8 +102,27 @@ export class BatchReceiver {
     }
     const id = randomUUID();
     const receivedAt = new Date();
-    const fresh = await this.store.createReceiving(this.db, { id, fileName, supplier: supplier.name, vaccineType: parsed.vaccineType, odsCode: parsed.odsCode, source, at: receivedAt });
-    if (!fresh) throw new UploadRefused(new FhirError(409, [{ severity: 'error', code: 'duplicate', details: { coding: [{ system: 'https://fhir.nhs.uk/Codesystem/http-error-codes', code: 'DUPLICATE' }] }, diagnostics: `A file named ${fileName} was already received.` }]), Refusal.duplicate);
+    const fresh = await this.store.createReceiving(this.db, {
+      id,
+      fileName,
+      supplier: supplier.name,
+      vaccineType: parsed.vaccineType,
+      odsCode: parsed.odsCode,
+      source,
+      at: receivedAt,
+    });
+    if (!fresh)
+      throw new UploadRefused(
+        new FhirError(409, [
+          {
+            severity: 'error',
+            code: 'duplicate',
+            details: { coding: [{ system: 'https://fhir.nhs.uk/Codesystem/http-error-codes', code: 'DUPLICATE' }] },
+            diagnostics: `A file named ${fileName} was already received.`,
+          },
+        ]),
+        Refusal.duplicate,
+      );
 
     const mayWrite = (['create', 'update', 'delete'] as const).some((op) => supplier.permissions.allows(op, parsed.vaccineType));
     const probe = new ContentProbe();
@@ -141,7 +160,13 @@ export class BatchReceiver {
       if (e instanceof UploadRefused) throw e;
       throw new UploadRefused(Errors.invalid('The file could not be read to the end.'), null);
     }
-    const refusal = !mayWrite ? Refusal.unauthorised : !probe.headersValid() ? Refusal.headers : probe.dataRows === 0 ? Refusal.empty : null;
+    const refusal = !mayWrite
+      ? Refusal.unauthorised
+      : !probe.headersValid()
+        ? Refusal.headers
+        : probe.dataRows === 0
+          ? Refusal.empty
+          : null;
     const ack = infAck({ fileId: id, receivedAt, mailboxFrom: parsed.odsCode, localId: fileName, refusal });
     await this.store.finishReceiving(this.db, {
       id,
@@ -158,7 +183,14 @@ export class BatchReceiver {
     });
     const row = (await this.store.byId(this.db, id))!;
     this.metrics.received(row.status);
-    this.logger.info('batch file received', { file: fileName, supplier: supplier.name, status: row.status, reason: refusal, rows: row.total_rows, bytes: size });
+    this.logger.info('batch file received', {
+      file: fileName,
+      supplier: supplier.name,
+      status: row.status,
+      reason: refusal,
+      rows: row.total_rows,
+      bytes: size,
+    });
     if (source === 'inbox') await this.acks.writeInfAck(row);
     return row;
   }

@@ -76,9 +76,15 @@ export class InboxWatcher implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (e) {
       const refusal = e instanceof UploadRefused ? (e.refusal ?? e.message) : 'Not processed - the file could not be read';
       this.logger.warn('batch file refused', { file: name, reason: refusal });
-      const ack = infAck({ fileId: '', receivedAt: new Date(), mailboxFrom: 'error' in parsed ? '' : parsed.odsCode, localId: name, refusal });
+      const ack = infAck({
+        fileId: '',
+        receivedAt: new Date(),
+        mailboxFrom: 'error' in parsed ? '' : parsed.odsCode,
+        localId: name,
+        refusal,
+      });
       // A duplicate must not overwrite the acknowledgement of the file first received under that name.
-      await this.acks.writeRefusal(refusal === Refusal.duplicate ? `${name.replace(/\.csv$/i, "")}_${Date.now()}` : name, ack);
+      await this.acks.writeRefusal(refusal === Refusal.duplicate ? `${name.replace(/\.csv$/i, '')}_${Date.now()}` : name, ack);
     } finally {
       await rm(path, { force: true });
     }

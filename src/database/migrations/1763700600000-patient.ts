@@ -19,7 +19,9 @@ export class Patient1763700600000 implements MigrationInterface {
       CHECK ((status = 'superseded') = (superseded_by IS NOT NULL)),
       CHECK (superseded_by IS DISTINCT FROM nhs_number)
     )`);
-    await q.query(`CREATE INDEX patient_nhs_number_register_successor ON patient_nhs_number_register (superseded_by) WHERE superseded_by IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX patient_nhs_number_register_successor ON patient_nhs_number_register (superseded_by) WHERE superseded_by IS NOT NULL`,
+    );
 
     // A merge finds every record (live or deleted) of a number; without this it scans the table.
     await q.query(`CREATE INDEX immunization_nhs_number ON immunization (nhs_number) WHERE nhs_number IS NOT NULL`);

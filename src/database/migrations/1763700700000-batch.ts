@@ -42,7 +42,9 @@ export class Batch1763700700000 implements MigrationInterface {
     // A name is received once (case-insensitively, as the name checks).
     await q.query(`CREATE UNIQUE INDEX batch_file_name ON batch_file (lower(file_name))`);
     await q.query(`CREATE INDEX batch_file_queue ON batch_file (queue_seq) WHERE status IN ('queued', 'processing')`);
-    await q.query(`CREATE INDEX batch_file_group ON batch_file (supplier, vaccine_type, queue_seq) WHERE status IN ('queued', 'processing')`);
+    await q.query(
+      `CREATE INDEX batch_file_group ON batch_file (supplier, vaccine_type, queue_seq) WHERE status IN ('queued', 'processing')`,
+    );
 
     // A file's rows are split into lanes by identifier (a record's rows always share a lane and keep
     // their file order); lanes commit independently. done_row: the last row of the lane applied or

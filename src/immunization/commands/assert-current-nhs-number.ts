@@ -19,6 +19,9 @@ export async function assertCurrentNhsNumber(queries: QueryBus, nhsNumber: strin
     );
   }
   if (status === 'invalidated') {
-    throw Errors.invariant(`The NHS number ${nhsNumber} is no longer a valid NHS number on PDS: send the patient's current NHS number.`, EXPRESSION);
+    throw Errors.invariant(
+      `The NHS number ${nhsNumber} is no longer a valid NHS number on PDS: send the patient's current NHS number.`,
+      EXPRESSION,
+    );
   }
 }

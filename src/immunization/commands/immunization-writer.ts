@@ -33,7 +33,10 @@ export class ImmunizationWriter {
    * With `outer`, the work joins a transaction someone else opened (a patient merge): no retry here
    * (the owner retries from its top) and the change is published after *that* transaction commits.
    */
-  async transact<T>(work: (tx: Tx) => Promise<{ result: T; change: ImmunizationChange | ImmunizationChange[] | null }>, outer?: Tx): Promise<T> {
+  async transact<T>(
+    work: (tx: Tx) => Promise<{ result: T; change: ImmunizationChange | ImmunizationChange[] | null }>,
+    outer?: Tx,
+  ): Promise<T> {
     if (outer) {
       const { result, change } = await work(outer);
       if (change) outer.afterCommit(() => this.publish(change));
@@ -47,7 +50,8 @@ export class ImmunizationWriter {
       } catch (e) {
         if (attempt < MAX_ATTEMPTS && (e instanceof ConcurrentChange || isRetryableTxFailure(e))) continue;
         // Lost the race every time: a transient condition, not a server fault.
-        if (e instanceof ConcurrentChange) throw Errors.unavailable('The record kept changing while this request was applied; nothing was changed. Retry.');
+        if (e instanceof ConcurrentChange)
+          throw Errors.unavailable('The record kept changing while this request was applied; nothing was changed. Retry.');
         throw e;
       }
     }
@@ -60,7 +64,17 @@ export class ImmunizationWriter {
     row: { id: string; facts: IncomingFacts; supplier: string; resource: Record<string, unknown>; at: Date; requestId: string | null },
     previous: StoredImmunization | null,
   ): Promise<ImmunizationChange> {
-    const write = { id: row.id, version: d.newVersion, identifier: row.facts.identifier, nhsNumber: row.facts.nhsNumber, vaccineType: row.facts.vaccineType, occurrence: row.facts.occurrence, supplier: row.supplier, resource: row.resource, at: row.at };
+    const write = {
+      id: row.id,
+      version: d.newVersion,
+      identifier: row.facts.identifier,
+      nhsNumber: row.facts.nhsNumber,
+      vaccineType: row.facts.vaccineType,
+      occurrence: row.facts.occurrence,
+      supplier: row.supplier,
+      resource: row.resource,
+      at: row.at,
+    };
     if (d.operation === 'DELETE' && d.guard?.wasDeleted) {
       // A deleted record changed in place (a patient merge): a new version that stays deleted.
       if (!(await this.repo.updateGuarded(tx, write, d.guard, { stayDeleted: true }))) throw d.onConflict();
@@ -108,20 +122,42 @@ export class ImmunizationWriter {
    */
   async applyBatch(
     tx: Tx,
-    items: { decision: WriteDecision; row: { id: string; facts: IncomingFacts; supplier: string; resource: Record<string, unknown> }; previous: StoredImmunization }[],
+    items: {
+      decision: WriteDecision;
+      row: { id: string; facts: IncomingFacts; supplier: string; resource: Record<string, unknown> };
+      previous: StoredImmunization;
+    }[],
     at: Date,
   ): Promise<ImmunizationChange[]> {
     if (items.length === 0) return [];
     const writes = items.map(({ decision: d, row }) => {
       const stayDeleted = d.operation === 'DELETE' && d.guard?.wasDeleted === true;
-      if (d.guard === null || (d.operation === 'DELETE' && !stayDeleted)) throw new Error('applyBatch takes guarded updates of existing rows only');
-      const w = { id: row.id, version: d.newVersion, identifier: row.facts.identifier, nhsNumber: row.facts.nhsNumber, vaccineType: row.facts.vaccineType, occurrence: row.facts.occurrence, supplier: row.supplier, resource: row.resource, at };
+      if (d.guard === null || (d.operation === 'DELETE' && !stayDeleted))
+        throw new Error('applyBatch takes guarded updates of existing rows only');
+      const w = {
+        id: row.id,
+        version: d.newVersion,
+        identifier: row.facts.identifier,
+        nhsNumber: row.facts.nhsNumber,
+        vaccineType: row.facts.vaccineType,
+        occurrence: row.facts.occurrence,
+        supplier: row.supplier,
+        resource: row.resource,
+        at,
+      };
       return { w, guard: d.guard, stayDeleted };
     });
     if ((await this.repo.updateGuardedMany(tx, writes, at)) !== items.length) throw items[0].decision.onConflict();
     const seqs = await this.repo.appendEvents(
       tx,
-      items.map(({ decision: d, row }) => ({ id: row.id, version: d.newVersion, operation: d.operation, supplier: row.supplier, vaccineType: row.facts.vaccineType, resource: row.resource })),
+      items.map(({ decision: d, row }) => ({
+        id: row.id,
+        version: d.newVersion,
+        operation: d.operation,
+        supplier: row.supplier,
+        vaccineType: row.facts.vaccineType,
+        resource: row.resource,
+      })),
       at,
     );
     const changes: ImmunizationChange[] = items.map(({ decision: d, row, previous }, i) => ({

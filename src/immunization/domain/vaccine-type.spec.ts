@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VaccineType, vaccineTypeOf } from './vaccine-type';
 
-const config = JSON.parse(readFileSync(join(__dirname, '../../../config/vaccine-types.json'), 'utf8')) as Record<string, { diseases: [string, string][] }>;
+const config = JSON.parse(readFileSync(join(__dirname, '../../../config/vaccine-types.json'), 'utf8')) as Record<
+  string,
+  { diseases: [string, string][] }
+>;
 
 describe('VaccineType (config/vaccine-types.json)', () => {
   it('lists every configured type, sorted', () => {

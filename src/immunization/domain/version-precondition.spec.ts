@@ -16,7 +16,10 @@ describe('version precondition (docs/api.md §2)', () => {
     [{ ifMatch: 'W/"3"' }, { version: 3, via: 'If-Match' }],
     [{ ifMatch: '"12"' }, { version: 12, via: 'If-Match' }],
     [{ ifMatch: '7' }, { version: 7, via: 'If-Match' }],
-    [{ eTag: '2', ifMatch: 'W/"2"' }, { version: 2, via: 'If-Match' }],
+    [
+      { eTag: '2', ifMatch: 'W/"2"' },
+      { version: 2, via: 'If-Match' },
+    ],
   ])('accepts %j', (h, expected) => {
     expect(parseVersionPrecondition(h.eTag, h.ifMatch)).toEqual(expected);
   });

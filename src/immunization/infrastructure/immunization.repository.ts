@@ -85,10 +85,9 @@ export class ImmunizationRepository {
 
   /** Every record (live or deleted) of these NHS numbers, locked for a patient merge, in id order. */
   async findByNhsNumbersForUpdate(tx: Tx, nhsNumbers: string[]): Promise<StoredImmunization[]> {
-    const { rows } = await tx.query<Row>(
-      `SELECT ${COLUMNS} FROM immunization WHERE nhs_number = ANY ($1::text[]) ORDER BY id FOR UPDATE`,
-      [nhsNumbers],
-    );
+    const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM immunization WHERE nhs_number = ANY ($1::text[]) ORDER BY id FOR UPDATE`, [
+      nhsNumbers,
+    ]);
     return rows.map(toStored);
   }
 
@@ -125,7 +124,18 @@ export class ImmunizationRepository {
       `INSERT INTO immunization (id, version, identifier_system, identifier_value, nhs_number, vaccine_type, occurrence,
          supplier, resource, deleted_at, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json, NULL, $10, $10)`,
-      [w.id, w.version, w.identifier.system, w.identifier.value, w.nhsNumber, w.vaccineType, w.occurrence, w.supplier, JSON.stringify(w.resource), w.at],
+      [
+        w.id,
+        w.version,
+        w.identifier.system,
+        w.identifier.value,
+        w.nhsNumber,
+        w.vaccineType,
+        w.occurrence,
+        w.supplier,
+        JSON.stringify(w.resource),
+        w.at,
+      ],
     );
   }
 
@@ -144,7 +154,19 @@ export class ImmunizationRepository {
          resource = $7::json, deleted_at = CASE WHEN $11::boolean THEN deleted_at END, updated_at = $8
        WHERE id = $1 AND version = $9 AND (deleted_at IS NOT NULL) = $10
        RETURNING version`,
-      [w.id, w.version, w.nhsNumber, w.vaccineType, w.occurrence, w.supplier, JSON.stringify(w.resource), w.at, guard.expectedVersion, guard.wasDeleted, o.stayDeleted],
+      [
+        w.id,
+        w.version,
+        w.nhsNumber,
+        w.vaccineType,
+        w.occurrence,
+        w.supplier,
+        JSON.stringify(w.resource),
+        w.at,
+        guard.expectedVersion,
+        guard.wasDeleted,
+        o.stayDeleted,
+      ],
     );
     return rows.length === 1;
   }
@@ -154,7 +176,11 @@ export class ImmunizationRepository {
    * still at the version (and deleted-ness) their decision was based on; fewer than given means
    * someone got there first and the caller must throw.
    */
-  async updateGuardedMany(tx: Tx, writes: { w: RowWrite; guard: { expectedVersion: number; wasDeleted: boolean }; stayDeleted: boolean }[], at: Date): Promise<number> {
+  async updateGuardedMany(
+    tx: Tx,
+    writes: { w: RowWrite; guard: { expectedVersion: number; wasDeleted: boolean }; stayDeleted: boolean }[],
+    at: Date,
+  ): Promise<number> {
     // One JSON document rather than parallel arrays: the resources travel once, unescaped, and a
     // json value's text (key order included) is stored as sent.
     const batch = writes.map((x) => ({
@@ -185,7 +211,14 @@ export class ImmunizationRepository {
   /** appendEvent for many changes in one statement; the sequence numbers come back in the given order. */
   async appendEvents(
     tx: Tx,
-    events: { id: string; version: number; operation: ChangeOperation; supplier: string; vaccineType: string; resource: Record<string, unknown> }[],
+    events: {
+      id: string;
+      version: number;
+      operation: ChangeOperation;
+      supplier: string;
+      vaccineType: string;
+      resource: Record<string, unknown>;
+    }[],
     at: Date,
   ): Promise<string[]> {
     const { rows } = await tx.query<{ seq: string; immunization_id: string }>(
@@ -211,7 +244,16 @@ export class ImmunizationRepository {
 
   async appendEvent(
     tx: Tx,
-    e: { id: string; version: number; operation: ChangeOperation; supplier: string; vaccineType: string; requestId: string | null; resource: Record<string, unknown>; at: Date },
+    e: {
+      id: string;
+      version: number;
+      operation: ChangeOperation;
+      supplier: string;
+      vaccineType: string;
+      requestId: string | null;
+      resource: Record<string, unknown>;
+      at: Date;
+    },
   ): Promise<string> {
     const { rows } = await tx.query<{ seq: string }>(
       `INSERT INTO immunization_event (immunization_id, version, operation, supplier, vaccine_type, request_id, resource, recorded_at)
@@ -250,7 +292,10 @@ export class ImmunizationRepository {
    * Instead the feed is ordered by (transaction id, seq) and shows only transactions older than the
    * oldest one still running (snapshot xmin): nothing can ever appear behind a cursor it has handed out.
    */
-  async changeFeed(db: SqlExecutor, q: { since: Date | null; after: FeedCursor | null; types: string[]; limit: number }): Promise<EventRow[]> {
+  async changeFeed(
+    db: SqlExecutor,
+    q: { since: Date | null; after: FeedCursor | null; types: string[]; limit: number },
+  ): Promise<EventRow[]> {
     const { rows } = await db.query<EventRow>(
       `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, supplier, resource, recorded_at
          FROM immunization_event e

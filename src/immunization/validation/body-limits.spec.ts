@@ -14,10 +14,22 @@ describe('bodyLimitIssues: size limits checked before the schema', () => {
     }
   });
   it('names each over-long array with its count and limit, at any depth', () => {
-    const body = { ...seed, contained: new Array(11).fill(0), performer: [{ actor: { identifier: { extension: new Array(51).fill({}) } } }] };
+    const body = {
+      ...seed,
+      contained: new Array(11).fill(0),
+      performer: [{ actor: { identifier: { extension: new Array(51).fill({}) } } }],
+    };
     expect(bodyLimitIssues(body)).toEqual([
-      { rule: 'structure.tooManyItems', expression: 'Immunization.contained', diagnostics: 'Immunization.contained has 11 items; at most 10 are accepted' },
-      { rule: 'structure.tooManyItems', expression: 'Immunization.performer[0].actor.identifier.extension', diagnostics: 'Immunization.performer[0].actor.identifier.extension has 51 items; at most 50 are accepted' },
+      {
+        rule: 'structure.tooManyItems',
+        expression: 'Immunization.contained',
+        diagnostics: 'Immunization.contained has 11 items; at most 10 are accepted',
+      },
+      {
+        rule: 'structure.tooManyItems',
+        expression: 'Immunization.performer[0].actor.identifier.extension',
+        diagnostics: 'Immunization.performer[0].actor.identifier.extension has 51 items; at most 50 are accepted',
+      },
     ]);
   });
   it('arrays at their limits pass', () => {
@@ -26,10 +38,15 @@ describe('bodyLimitIssues: size limits checked before the schema', () => {
   it('refuses more than the value limit with one issue', () => {
     const wide: Record<string, number> = {};
     for (let i = 0; i < BODY_LIMITS.values; i++) wide[`k${i}`] = i;
-    expect(bodyLimitIssues({ ...seed, meta: wide })).toEqual([expect.objectContaining({ rule: 'structure.tooManyValues', expression: 'Immunization' })]);
+    expect(bodyLimitIssues({ ...seed, meta: wide })).toEqual([
+      expect.objectContaining({ rule: 'structure.tooManyValues', expression: 'Immunization' }),
+    ]);
   });
   it('stops after 20 reported arrays', () => {
-    const body = { ...seed, contained: Array.from({ length: 10 }, () => ({ name: Array.from({ length: 10 }, () => ({ given: new Array(60).fill('a') })) })) };
+    const body = {
+      ...seed,
+      contained: Array.from({ length: 10 }, () => ({ name: Array.from({ length: 10 }, () => ({ given: new Array(60).fill('a') })) })),
+    };
     expect(bodyLimitIssues(body)).toHaveLength(BODY_LIMITS.reportedArrays);
   });
   it('validateImmunization answers a 32,000-item contained with that one issue (it took minutes before)', () => {
@@ -44,6 +61,10 @@ describe('capIssues', () => {
   it('lists 100 and says how many more', () => {
     const out = capIssues(many(250));
     expect(out).toHaveLength(MAX_ISSUES + 1);
-    expect(out[MAX_ISSUES]).toMatchObject({ severity: 'information', code: 'too-costly', diagnostics: expect.stringMatching(/^150 further issues were found/) });
+    expect(out[MAX_ISSUES]).toMatchObject({
+      severity: 'information',
+      code: 'too-costly',
+      diagnostics: expect.stringMatching(/^150 further issues were found/),
+    });
   });
 });

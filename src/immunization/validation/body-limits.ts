@@ -37,11 +37,13 @@ export function bodyLimitIssues(body: unknown): ValidationIssue[] {
     const { node, path } = stack.pop() as { node: unknown; path: (string | number)[] };
     values++;
     if (values > BODY_LIMITS.values) {
-      return [{
-        rule: 'structure.tooManyValues',
-        expression: 'Immunization',
-        diagnostics: `The Immunization holds more than ${BODY_LIMITS.values} JSON values; a record this large is not accepted`,
-      }];
+      return [
+        {
+          rule: 'structure.tooManyValues',
+          expression: 'Immunization',
+          diagnostics: `The Immunization holds more than ${BODY_LIMITS.values} JSON values; a record this large is not accepted`,
+        },
+      ];
     }
     if (Array.isArray(node)) {
       const element = [...path].reverse().find((s): s is string => typeof s === 'string') ?? '';

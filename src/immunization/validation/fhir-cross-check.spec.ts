@@ -27,9 +27,12 @@ describe('accepted examples are valid FHIR R4 according to @medplum/core', () =>
     expect(validateResource(bodyOf(c) as Resource)).toEqual([]);
   });
 
-  it.each(acceptedNotFhir.map((c) => [c.name, c.notFhir, c] as const))('deliberate exception: %s (%s) is refused by Medplum', (_n, _why, c) => {
-    expect(() => validateResource(bodyOf(c) as Resource)).toThrow();
-  });
+  it.each(acceptedNotFhir.map((c) => [c.name, c.notFhir, c] as const))(
+    'deliberate exception: %s (%s) is refused by Medplum',
+    (_n, _why, c) => {
+      expect(() => validateResource(bodyOf(c) as Resource)).toThrow();
+    },
+  );
 
   it('is a real check: Medplum does reject an invalid body', () => {
     const body = bodyOf(ALL_CASES[0]) as Record<string, unknown>;

@@ -2,17 +2,39 @@ import { dateTimeSpan, isInFuture, isRealDate, parseOccurrenceDateTime, parseRec
 
 describe('isRealDate', () => {
   it.each(['2024-02-29', '2000-02-29', '1965-02-28', '0001-01-01', '2021-12-31'])('accepts %s', (d) => expect(isRealDate(d)).toBe(true));
-  it.each(['2023-02-29', '1900-02-29', '2021-04-31', '2021-13-01', '2021-00-10', '2021-01-00', '2021-1-01', '2021-01', '0000-01-01', ' 2021-01-01', 20210101, null])(
-    'rejects %p',
-    (d) => expect(isRealDate(d)).toBe(false),
-  );
+  it.each([
+    '2023-02-29',
+    '1900-02-29',
+    '2021-04-31',
+    '2021-13-01',
+    '2021-00-10',
+    '2021-01-00',
+    '2021-1-01',
+    '2021-01',
+    '0000-01-01',
+    ' 2021-01-01',
+    20210101,
+    null,
+  ])('rejects %p', (d) => expect(isRealDate(d)).toBe(false));
 });
 
 describe('parseOccurrenceDateTime / parseRecorded', () => {
   it('reads the instant with its offset', () => {
-    expect(parseOccurrenceDateTime('2021-06-07T13:28:17.271+01:00')).toEqual({ kind: 'dateTime', date: '2021-06-07', epochMs: Date.parse('2021-06-07T12:28:17.271Z') });
-    expect(parseOccurrenceDateTime('2021-06-07T13:28:17+0100')).toEqual({ kind: 'dateTime', date: '2021-06-07', epochMs: Date.parse('2021-06-07T12:28:17Z') });
-    expect(parseRecorded('2021-06-07T08:28:17.123456-05:00')).toEqual({ kind: 'dateTime', date: '2021-06-07', epochMs: Date.parse('2021-06-07T13:28:17.123Z') });
+    expect(parseOccurrenceDateTime('2021-06-07T13:28:17.271+01:00')).toEqual({
+      kind: 'dateTime',
+      date: '2021-06-07',
+      epochMs: Date.parse('2021-06-07T12:28:17.271Z'),
+    });
+    expect(parseOccurrenceDateTime('2021-06-07T13:28:17+0100')).toEqual({
+      kind: 'dateTime',
+      date: '2021-06-07',
+      epochMs: Date.parse('2021-06-07T12:28:17Z'),
+    });
+    expect(parseRecorded('2021-06-07T08:28:17.123456-05:00')).toEqual({
+      kind: 'dateTime',
+      date: '2021-06-07',
+      epochMs: Date.parse('2021-06-07T13:28:17.123Z'),
+    });
     expect(parseRecorded('2021-06-07')).toEqual({ kind: 'date', date: '2021-06-07' });
   });
 

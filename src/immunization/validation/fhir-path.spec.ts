@@ -4,7 +4,9 @@ const body = { contained: [{ resourceType: 'Practitioner' }, { resourceType: 'Pa
 
 describe('FHIRPath expressions', () => {
   it('names a unique contained resource by type, as the contract example does', () => {
-    expect(pathOf(body, ['contained', 0, 'name', 0, 'family'])).toBe("Immunization.contained.where(resourceType='Practitioner').name[0].family");
+    expect(pathOf(body, ['contained', 0, 'name', 0, 'family'])).toBe(
+      "Immunization.contained.where(resourceType='Practitioner').name[0].family",
+    );
   });
 
   it('falls back to the index when the type is not unique or not a resource', () => {

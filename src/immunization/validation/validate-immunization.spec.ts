@@ -166,16 +166,28 @@ describe('robustness: never throws, whatever is put anywhere', () => {
     }
   });
 
-  it.each([[undefined], [null], [[]], ['{}'], [42], [true], [{}], [{ resourceType: 'Immunization' }], [{ resourceType: 'Immunization', contained: [null, 1, 'x', [], {}] }]])(
-    'survives the whole body %j',
-    (body) => {
-      expect(() => validateImmunization(body, create)).not.toThrow();
-      expect(validateImmunization(body, create).length).toBeGreaterThan(0);
-    },
-  );
+  it.each([
+    [undefined],
+    [null],
+    [[]],
+    ['{}'],
+    [42],
+    [true],
+    [{}],
+    [{ resourceType: 'Immunization' }],
+    [{ resourceType: 'Immunization', contained: [null, 1, 'x', [], {}] }],
+  ])('survives the whole body %j', (body) => {
+    expect(() => validateImmunization(body, create)).not.toThrow();
+    expect(validateImmunization(body, create).length).toBeGreaterThan(0);
+  });
 
   it.each(['__proto__', 'constructor', 'hasOwnProperty'])('treats a "%s" key from JSON.parse as an unknown element', (key) => {
-    const body = JSON.parse(JSON.stringify(seed()).replace('{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"X99999"}', `{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"X99999","${key}":{"x":1}}`));
+    const body = JSON.parse(
+      JSON.stringify(seed()).replace(
+        '{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"X99999"}',
+        `{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"X99999","${key}":{"x":1}}`,
+      ),
+    );
     expect(validateImmunization(body, create)).toEqual([
       expect.objectContaining({ rule: 'structure.unknownElement', expression: `Immunization.location.identifier.${key}` }),
     ]);

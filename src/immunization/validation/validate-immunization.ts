@@ -41,7 +41,13 @@ export function warmUpValidation(): number {
 export function validateImmunization(body: unknown, ctx: ValidationContext): ValidationIssue[] {
   if (!isObject(body)) {
     const kind = body === null ? 'null' : Array.isArray(body) ? 'an array' : typeof body;
-    return [{ rule: 'immunization.resourceType', expression: 'Immunization', diagnostics: `The body must be a JSON object, an Immunization resource, not ${kind}` }];
+    return [
+      {
+        rule: 'immunization.resourceType',
+        expression: 'Immunization',
+        diagnostics: `The body must be a JSON object, an Immunization resource, not ${kind}`,
+      },
+    ];
   }
   // Size limits first: the schema stage below is only bounded once arrays and values are.
   const tooBig = bodyLimitIssues(body);

@@ -20,10 +20,18 @@ export class SubscriptionRequestChecker {
     private readonly nats: NatsPublisher,
   ) {}
 
-  async check(body: unknown, pathId: string | null, who: Principal, currentStatus: SubscriptionStatus | null): Promise<SubscriptionRequest> {
+  async check(
+    body: unknown,
+    pathId: string | null,
+    who: Principal,
+    currentStatus: SubscriptionStatus | null,
+  ): Promise<SubscriptionRequest> {
     const r = parseSubscription(body, pathId);
     if (r.status === 'error' && currentStatus !== 'error') {
-      throw Errors.invariant('status error is set by the server when deliveries keep failing; send active, requested or off.', 'Subscription.status');
+      throw Errors.invariant(
+        'status error is set by the server when deliveries keep failing; send active, requested or off.',
+        'Subscription.status',
+      );
     }
     if (r.channelType === 'rest-hook') {
       try {
@@ -34,7 +42,10 @@ export class SubscriptionRequestChecker {
       }
     } else {
       if (!this.nats.enabled) {
-        throw Errors.invariant('channel.type message needs a message broker and this server has none configured (NATS_URL); use rest-hook.', 'Subscription.channel.type');
+        throw Errors.invariant(
+          'channel.type message needs a message broker and this server has none configured (NATS_URL); use rest-hook.',
+          'Subscription.channel.type',
+        );
       }
       // Have the stream ready for consumers when we can; a broker that is down only delays it to the first delivery.
       const ready = this.nats.ensureStream(natsSubjectOf(r.endpoint)!).catch(() => undefined);

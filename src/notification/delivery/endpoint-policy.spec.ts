@@ -1,16 +1,30 @@
 import { EndpointPolicy, EndpointRefused, normaliseAddress, ResolvedAddress } from './endpoint-policy';
 
-const dns = (answers: Record<string, string[]>) => async (host: string): Promise<ResolvedAddress[]> => {
-  const a = answers[host];
-  if (!a) throw new Error('ENOTFOUND');
-  return a.map((address) => normaliseAddress(address));
-};
+const dns =
+  (answers: Record<string, string[]>) =>
+  async (host: string): Promise<ResolvedAddress[]> => {
+    const a = answers[host];
+    if (!a) throw new Error('ENOTFOUND');
+    return a.map((address) => normaliseAddress(address));
+  };
 
 describe('EndpointPolicy', () => {
   it('with an empty allow-list, takes public addresses and refuses loopback, private, link-local and mapped ones', async () => {
     const p = new EndpointPolicy([], dns({ 'hooks.example.org': ['93.184.216.34'], 'sneaky.example.org': ['93.184.216.34', '10.1.2.3'] }));
     await expect(p.check('https://hooks.example.org/x')).resolves.toMatchObject({ addresses: [{ address: '93.184.216.34', family: 4 }] });
-    for (const bad of ['http://127.0.0.1/', 'http://10.0.0.1/', 'http://172.16.5.5/', 'http://192.168.1.1/', 'http://169.254.169.254/', 'http://[::1]/', 'http://[fe80::1]/', 'http://[fd00::1]/', 'http://[::ffff:127.0.0.1]/', 'http://0.0.0.0/', 'http://100.64.1.1/']) {
+    for (const bad of [
+      'http://127.0.0.1/',
+      'http://10.0.0.1/',
+      'http://172.16.5.5/',
+      'http://192.168.1.1/',
+      'http://169.254.169.254/',
+      'http://[::1]/',
+      'http://[fe80::1]/',
+      'http://[fd00::1]/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://0.0.0.0/',
+      'http://100.64.1.1/',
+    ]) {
       await expect(p.check(bad)).rejects.toThrow('special-purpose address');
     }
     // Every address a name resolves to must pass, not just the first.
@@ -19,13 +33,16 @@ describe('EndpointPolicy', () => {
   });
 
   it('with entries, needs a listed origin or host, or every address inside a listed CIDR', async () => {
-    const p = new EndpointPolicy(['https://hooks.example.org', 'partner.example.net:8443', '127.0.0.1:9999', '10.20.0.0/16'], dns({
-      'hooks.example.org': ['93.184.216.34'],
-      'partner.example.net': ['93.184.216.35'],
-      'other.example.com': ['93.184.216.36'],
-      'inside.example.com': ['10.20.1.1'],
-      'localhost': ['127.0.0.1', '::1'],
-    }));
+    const p = new EndpointPolicy(
+      ['https://hooks.example.org', 'partner.example.net:8443', '127.0.0.1:9999', '10.20.0.0/16'],
+      dns({
+        'hooks.example.org': ['93.184.216.34'],
+        'partner.example.net': ['93.184.216.35'],
+        'other.example.com': ['93.184.216.36'],
+        'inside.example.com': ['10.20.1.1'],
+        localhost: ['127.0.0.1', '::1'],
+      }),
+    );
     await expect(p.check('https://hooks.example.org/x')).resolves.toBeDefined();
     await expect(p.check('http://hooks.example.org/x')).rejects.toThrow('not allowed'); // origin = scheme + host + port
     await expect(p.check('http://partner.example.net:8443/x')).resolves.toBeDefined();
@@ -114,7 +131,20 @@ describe('EndpointPolicy', () => {
     await expect(p.check('https://hooks.example.org/')).rejects.toThrow('special-purpose address');
   });
 
-  const publicOnes = ['http://93.184.216.34/', 'https://8.8.8.8/', 'http://100.128.0.1/', 'http://172.32.0.1/', 'http://192.0.3.1/', 'http://198.20.0.1/', 'http://223.255.255.254/', 'https://[2606:4700::1111]/', 'https://[2a00:1450::1]/', 'https://[2001:200::1]/', 'https://[::ffff:8.8.8.8]/', 'https://[64:ff9b::808:808]/'];
+  const publicOnes = [
+    'http://93.184.216.34/',
+    'https://8.8.8.8/',
+    'http://100.128.0.1/',
+    'http://172.32.0.1/',
+    'http://192.0.3.1/',
+    'http://198.20.0.1/',
+    'http://223.255.255.254/',
+    'https://[2606:4700::1111]/',
+    'https://[2a00:1450::1]/',
+    'https://[2001:200::1]/',
+    'https://[::ffff:8.8.8.8]/',
+    'https://[64:ff9b::808:808]/',
+  ];
   it.each(publicOnes)('with an empty allow-list, accepts the public address %s', async (endpoint) => {
     await expect(new EndpointPolicy([], dns({})).check(endpoint)).resolves.toBeDefined();
   });
@@ -154,7 +184,10 @@ describe('EndpointPolicy', () => {
     else await expect(p.check(endpoint)).rejects.toThrow(EndpointRefused);
   });
 
-  it.each(['10.0.0.0/8:0', '10.0.0.0/8:65536', '10.0.0.0/8:http', '[fd00::/8]:', 'fd00::/200', 'host.example:1:2'])('refuses the bad entry %s', (entry) => {
-    expect(() => new EndpointPolicy([entry])).toThrow('SUBSCRIPTION_ENDPOINT_ALLOWLIST');
-  });
+  it.each(['10.0.0.0/8:0', '10.0.0.0/8:65536', '10.0.0.0/8:http', '[fd00::/8]:', 'fd00::/200', 'host.example:1:2'])(
+    'refuses the bad entry %s',
+    (entry) => {
+      expect(() => new EndpointPolicy([entry])).toThrow('SUBSCRIPTION_ENDPOINT_ALLOWLIST');
+    },
+  );
 });

@@ -207,8 +207,10 @@ export class EndpointPolicy {
     } catch {
       throw new EndpointRefused('channel.endpoint must be an absolute http(s) URL.');
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EndpointRefused('channel.endpoint of a rest-hook must use http or https.');
-    if (url.username || url.password) throw new EndpointRefused('channel.endpoint must not carry credentials; send them with channel.header.');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new EndpointRefused('channel.endpoint of a rest-hook must use http or https.');
+    if (url.username || url.password)
+      throw new EndpointRefused('channel.endpoint must not carry credentials; send them with channel.header.');
     const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
     if (host === '') throw new EndpointRefused('channel.endpoint has no host.');
     const port = portOf(url);

@@ -7,7 +7,10 @@ const STREAM_MAX_AGE_DAYS = 7;
 
 /** The name of the stream this service creates for a subject that no stream captures yet. */
 export function streamNameFor(subject: string): string {
-  const readable = subject.replace(/[^A-Za-z0-9_-]/g, '_').toUpperCase().slice(0, 48);
+  const readable = subject
+    .replace(/[^A-Za-z0-9_-]/g, '_')
+    .toUpperCase()
+    .slice(0, 48);
   return `IMMS_${readable}_${createHash('sha1').update(subject).digest('hex').slice(0, 8)}`;
 }
 
@@ -31,13 +34,20 @@ export class NatsPublisher {
   private connect(): Promise<NatsConnection> {
     if (this.url === null) return Promise.reject(new Error('NATS_URL is not set'));
     if (!this.connection) {
-      const attempt = connect({ servers: this.url, name: 'immunisation-fhir-api', timeout: 2000, reconnect: true, maxReconnectAttempts: -1 });
+      const attempt = connect({
+        servers: this.url,
+        name: 'immunisation-fhir-api',
+        timeout: 2000,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+      });
       this.connection = attempt;
       attempt.then(
-        (nc) => nc.closed().then(() => {
-          if (this.connection === attempt) this.connection = null;
-          this.streams.clear();
-        }),
+        (nc) =>
+          nc.closed().then(() => {
+            if (this.connection === attempt) this.connection = null;
+            this.streams.clear();
+          }),
         () => {
           if (this.connection === attempt) this.connection = null;
         },
@@ -68,7 +78,10 @@ export class NatsPublisher {
 
   async publish(subject: string, headers: [string, string][], contentType: string, body: string, msgId: string): Promise<DeliveryOutcome> {
     const started = performance.now();
-    const done = (o: Omit<DeliveryOutcome, 'durationMs'>): DeliveryOutcome => ({ ...o, durationMs: Math.round(performance.now() - started) });
+    const done = (o: Omit<DeliveryOutcome, 'durationMs'>): DeliveryOutcome => ({
+      ...o,
+      durationMs: Math.round(performance.now() - started),
+    });
     try {
       await this.ensureStream(subject);
       const nc = await this.connect();

@@ -31,9 +31,18 @@ export class RestHookSender {
     private readonly timeoutMs = DELIVERY_TIMEOUT_MS,
   ) {}
 
-  async send(endpoint: string, headers: [string, string][], contentType: string, body: string, abort: AbortSignal): Promise<DeliveryOutcome> {
+  async send(
+    endpoint: string,
+    headers: [string, string][],
+    contentType: string,
+    body: string,
+    abort: AbortSignal,
+  ): Promise<DeliveryOutcome> {
     const started = performance.now();
-    const done = (o: Omit<DeliveryOutcome, 'durationMs'>): DeliveryOutcome => ({ ...o, durationMs: Math.round(performance.now() - started) });
+    const done = (o: Omit<DeliveryOutcome, 'durationMs'>): DeliveryOutcome => ({
+      ...o,
+      durationMs: Math.round(performance.now() - started),
+    });
     let target;
     try {
       target = await this.policy.check(endpoint);
@@ -88,11 +97,19 @@ export class RestHookSender {
         res.resume();
         res.on('end', () => {
           if (status >= 200 && status < 300) finish({ ok: true, statusCode: status, error: null, reason: null });
-          else finish({ ok: false, statusCode: status, error: `HTTP ${status}: the endpoint did not answer with a 2xx status`, reason: 'http_status' });
+          else
+            finish({
+              ok: false,
+              statusCode: status,
+              error: `HTTP ${status}: the endpoint did not answer with a 2xx status`,
+              reason: 'http_status',
+            });
         });
         res.on('error', (e) => finish({ ok: false, statusCode: status, error: e.message, reason: 'network' }));
       });
-      req.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, statusCode: null, error: e.code ? `${e.code}: ${e.message}` : e.message, reason: 'network' }));
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        finish({ ok: false, statusCode: null, error: e.code ? `${e.code}: ${e.message}` : e.message, reason: 'network' }),
+      );
       req.end(body);
     });
   }

@@ -13,7 +13,11 @@ const facts = (f: Partial<SignalFacts> = {}): SignalFacts => ({
 describe('criteria', () => {
   it('parses every filter, with or without the Immunization? prefix', () => {
     expect(parseCriteria(E)).toEqual({});
-    expect(parseCriteria(`Immunization?${E}&immunisationtype=FLU,MMR&action=CREATE,delete&sourceorganisation=b0c4p&sourceapplication=EMIS&subjectage=30&subjectage.lt=65&subjectage.gt=18`)).toEqual({
+    expect(
+      parseCriteria(
+        `Immunization?${E}&immunisationtype=FLU,MMR&action=CREATE,delete&sourceorganisation=b0c4p&sourceapplication=EMIS&subjectage=30&subjectage.lt=65&subjectage.gt=18`,
+      ),
+    ).toEqual({
       immunisationtype: ['FLU', 'MMR'],
       action: ['create', 'delete'],
       sourceorganisation: ['B0C4P'],

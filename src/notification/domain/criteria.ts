@@ -28,7 +28,16 @@ export class CriteriaError extends Error {}
 const ODS = /^[A-Za-z0-9]{1,12}$/;
 const SUPPLIER = /^[^\s,]{1,100}$/;
 const AGE = /^\d{1,3}$/;
-const KNOWN = ['eventType', 'immunisationtype', 'action', 'sourceorganisation', 'sourceapplication', 'subjectage', 'subjectage.lt', 'subjectage.gt'];
+const KNOWN = [
+  'eventType',
+  'immunisationtype',
+  'action',
+  'sourceorganisation',
+  'sourceapplication',
+  'subjectage',
+  'subjectage.lt',
+  'subjectage.gt',
+];
 
 function list(name: string, raw: string): string[] {
   const values = raw.split(',').map((v) => v.trim());
@@ -37,7 +46,8 @@ function list(name: string, raw: string): string[] {
 }
 
 function age(name: string, raw: string): number {
-  if (!AGE.test(raw) || Number(raw) > 150) throw new CriteriaError(`criteria ${name} must be a whole number of years from 0 to 150 (got "${raw.slice(0, 20)}").`);
+  if (!AGE.test(raw) || Number(raw) > 150)
+    throw new CriteriaError(`criteria ${name} must be a whole number of years from 0 to 150 (got "${raw.slice(0, 20)}").`);
   return Number(raw);
 }
 
@@ -47,7 +57,8 @@ function age(name: string, raw: string): number {
  * different eventType, unknown vaccine types or actions, malformed codes or ages.
  */
 export function parseCriteria(criteria: unknown): SignalFilter {
-  if (typeof criteria !== 'string' || criteria.trim() === '') throw new CriteriaError('criteria is required: eventType=' + EVENT_TYPE + ' plus optional & filters.');
+  if (typeof criteria !== 'string' || criteria.trim() === '')
+    throw new CriteriaError('criteria is required: eventType=' + EVENT_TYPE + ' plus optional & filters.');
   let query = criteria.trim();
   const q = query.indexOf('?');
   if (q >= 0) {
@@ -63,7 +74,8 @@ export function parseCriteria(criteria: unknown): SignalFilter {
   }
   const seen = new Set<string>();
   for (const name of params.keys()) {
-    if (!KNOWN.includes(name)) throw new CriteriaError(`criteria parameter "${name.slice(0, 40)}" is not supported; use ${KNOWN.join(', ')}.`);
+    if (!KNOWN.includes(name))
+      throw new CriteriaError(`criteria parameter "${name.slice(0, 40)}" is not supported; use ${KNOWN.join(', ')}.`);
     if (seen.has(name)) throw new CriteriaError(`criteria parameter ${name} may be given only once.`);
     seen.add(name);
   }
@@ -77,7 +89,8 @@ export function parseCriteria(criteria: unknown): SignalFilter {
     const known = new Set(VaccineType.all());
     const values = list('immunisationtype', types);
     const unknown = values.filter((t) => !known.has(t));
-    if (unknown.length > 0) throw new CriteriaError(`criteria immunisationtype ${unknown.join(', ').slice(0, 80)} is not a known vaccine type.`);
+    if (unknown.length > 0)
+      throw new CriteriaError(`criteria immunisationtype ${unknown.join(', ').slice(0, 80)} is not a known vaccine type.`);
     filter.immunisationtype = values;
   }
   const actions = params.get('action');
@@ -117,7 +130,11 @@ export function parseCriteria(criteria: unknown): SignalFilter {
 export function matches(filter: SignalFilter, f: SignalFacts): boolean {
   if (filter.immunisationtype && !filter.immunisationtype.includes(f.vaccineType)) return false;
   if (filter.action && !filter.action.includes(f.action)) return false;
-  if (filter.sourceorganisation && (f.sourceOrganisation === null || !filter.sourceorganisation.includes(f.sourceOrganisation.toUpperCase()))) return false;
+  if (
+    filter.sourceorganisation &&
+    (f.sourceOrganisation === null || !filter.sourceorganisation.includes(f.sourceOrganisation.toUpperCase()))
+  )
+    return false;
   if (filter.sourceapplication && !filter.sourceapplication.includes(f.sourceApplication)) return false;
   const a = filter.subjectage;
   if (a) {

@@ -27,8 +27,20 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Hop-by-hop headers and those the sender owns: a subscriber cannot set them. */
 const REFUSED_HEADERS = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'trailers',
-  'transfer-encoding', 'upgrade', 'host', 'content-length', 'content-type', 'expect',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'trailers',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'content-type',
+  'expect',
 ]);
 /** A NATS subject without wildcards: dot-separated tokens. */
 const NATS_SUBJECT = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -50,7 +62,8 @@ export function parseHeader(raw: unknown): [string, string] | string {
   const value = raw.slice(colon + 1).trim();
   if (!TOKEN.test(name)) return `has a header name "${name.slice(0, 40)}" that is not an HTTP token`;
   if (!FIELD_VALUE.test(value)) return `has a value with control characters (CR, LF or NUL are never sent)`;
-  if (REFUSED_HEADERS.has(name.toLowerCase())) return `sets ${name}, which the server controls (hop-by-hop, Host, Content-Length, Content-Type)`;
+  if (REFUSED_HEADERS.has(name.toLowerCase()))
+    return `sets ${name}, which the server controls (hop-by-hop, Host, Content-Length, Content-Type)`;
   return [name, value];
 }
 
@@ -60,7 +73,8 @@ export function parseHeader(raw: unknown): [string, string] | string {
  * together as 400 INVARIANT, one issue each.
  */
 export function parseSubscription(body: unknown, pathId: string | null): SubscriptionRequest {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw Errors.invariant('The body must be a FHIR Subscription (a JSON object).');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw Errors.invariant('The body must be a FHIR Subscription (a JSON object).');
   const b = body as Record<string, unknown>;
   if (b.resourceType !== 'Subscription') throw Errors.invariant('resourceType must be Subscription.', 'Subscription.resourceType');
 
@@ -99,14 +113,22 @@ export function parseSubscription(body: unknown, pathId: string | null): Subscri
     fail('channel is required: {"type":"rest-hook","endpoint":"https://…","payload":"application/fhir+json"}.', 'Subscription.channel');
   } else {
     if (channel.type === 'rest-hook' || channel.type === 'message') channelType = channel.type;
-    else fail(`channel.type must be rest-hook or message (got ${JSON.stringify(channel.type ?? null).slice(0, 30)}).`, 'Subscription.channel.type');
+    else
+      fail(
+        `channel.type must be rest-hook or message (got ${JSON.stringify(channel.type ?? null).slice(0, 30)}).`,
+        'Subscription.channel.type',
+      );
 
-    if (typeof channel.endpoint !== 'string' || channel.endpoint === '') fail('channel.endpoint is required.', 'Subscription.channel.endpoint');
+    if (typeof channel.endpoint !== 'string' || channel.endpoint === '')
+      fail('channel.endpoint is required.', 'Subscription.channel.endpoint');
     else if (channel.endpoint.length > 2048) fail('channel.endpoint is longer than 2048 characters.', 'Subscription.channel.endpoint');
     else {
       endpoint = channel.endpoint;
       if (channel.type === 'message' && natsSubjectOf(endpoint) === null) {
-        fail('channel.endpoint of a message subscription must be nats:<subject> (dot-separated tokens, no wildcards).', 'Subscription.channel.endpoint');
+        fail(
+          'channel.endpoint of a message subscription must be nats:<subject> (dot-separated tokens, no wildcards).',
+          'Subscription.channel.endpoint',
+        );
       }
     }
 
@@ -117,7 +139,8 @@ export function parseSubscription(body: unknown, pathId: string | null): Subscri
 
     if (channel.header !== undefined) {
       if (!Array.isArray(channel.header)) fail('channel.header must be an array of "Name: value" strings.', 'Subscription.channel.header');
-      else if (channel.header.length > MAX_HEADERS) fail(`channel.header may hold at most ${MAX_HEADERS} headers.`, 'Subscription.channel.header');
+      else if (channel.header.length > MAX_HEADERS)
+        fail(`channel.header may hold at most ${MAX_HEADERS} headers.`, 'Subscription.channel.header');
       else {
         channel.header.forEach((h, i) => {
           const parsed = parseHeader(h);

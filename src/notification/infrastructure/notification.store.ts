@@ -126,7 +126,17 @@ export class NotificationStore {
 
   async appendOutbox(
     tx: Tx,
-    r: { id: string; version: number; operation: ChangeOperation; supplier: string; vaccineType: string; nhsNumber: string; sourceOrganisation: string | null; subjectAge: number | null; recordedAt: Date },
+    r: {
+      id: string;
+      version: number;
+      operation: ChangeOperation;
+      supplier: string;
+      vaccineType: string;
+      nhsNumber: string;
+      sourceOrganisation: string | null;
+      subjectAge: number | null;
+      recordedAt: Date;
+    },
   ): Promise<void> {
     await tx.query(
       `INSERT INTO notification_outbox (immunization_id, version, operation, supplier, vaccine_type, nhs_number, source_organisation, subject_age, recorded_at)
@@ -170,14 +180,28 @@ export class NotificationStore {
          cursor_txid, cursor_seq, created_at, updated_at)
        VALUES ($1, $2, 1, $3, $4::json, $5::jsonb, $6, $7, $8, $9::jsonb, pg_snapshot_xmin(pg_current_snapshot()), 0, $10, $10)
        RETURNING ${SUBSCRIPTION_COLUMNS}`,
-      [id, supplier, w.status, JSON.stringify(w.resource), JSON.stringify(w.filter), w.channelType, w.endpoint, w.payload, JSON.stringify(w.headers), at],
+      [
+        id,
+        supplier,
+        w.status,
+        JSON.stringify(w.resource),
+        JSON.stringify(w.filter),
+        w.channelType,
+        w.endpoint,
+        w.payload,
+        JSON.stringify(w.headers),
+        at,
+      ],
     );
     return rows[0];
   }
 
   async findOwned(db: SqlExecutor, id: string, supplier: string): Promise<SubscriptionRow | null> {
     if (!UUID.test(id)) return null;
-    const { rows } = await db.query<SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscription WHERE id = $1 AND supplier = $2`, [id, supplier]);
+    const { rows } = await db.query<SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM subscription WHERE id = $1 AND supplier = $2`, [
+      id,
+      supplier,
+    ]);
     return rows[0] ?? null;
   }
 
@@ -194,7 +218,14 @@ export class NotificationStore {
    * and the retry state but keeps the cursor, so delivery resumes at the event that failed; moving
    * from off to active starts again from the current position (off means no events are kept for it).
    */
-  async replace(db: SqlExecutor, id: string, supplier: string, expectedVersion: number, w: SubscriptionWrite, at: Date): Promise<SubscriptionRow | null> {
+  async replace(
+    db: SqlExecutor,
+    id: string,
+    supplier: string,
+    expectedVersion: number,
+    w: SubscriptionWrite,
+    at: Date,
+  ): Promise<SubscriptionRow | null> {
     const { rows } = await db.query<SubscriptionRow>(
       `UPDATE subscription SET
          version = version + 1, status = $4, resource = $5::json, criteria = $6::jsonb, channel_type = $7, endpoint = $8,
@@ -206,7 +237,19 @@ export class NotificationStore {
          cursor_seq = CASE WHEN status = 'off' AND $4 <> 'off' THEN 0 ELSE cursor_seq END
        WHERE id = $1 AND supplier = $2 AND version = $3
        RETURNING ${SUBSCRIPTION_COLUMNS}`,
-      [id, supplier, expectedVersion, w.status, JSON.stringify(w.resource), JSON.stringify(w.filter), w.channelType, w.endpoint, w.payload, JSON.stringify(w.headers), at],
+      [
+        id,
+        supplier,
+        expectedVersion,
+        w.status,
+        JSON.stringify(w.resource),
+        JSON.stringify(w.filter),
+        w.channelType,
+        w.endpoint,
+        w.payload,
+        JSON.stringify(w.headers),
+        at,
+      ],
     );
     return rows[0] ?? null;
   }
@@ -274,7 +317,14 @@ export class NotificationStore {
     db: SqlExecutor,
     p: { id: string; owner: string; after: Cursor; limit: number },
   ): Promise<{ subscription: { version: number; status: SubscriptionStatus } | null; rows: OutboxRow[] }> {
-    type Raw = Omit<OutboxRow, 'seq' | 'txid'> & { sub_version: number; sub_status: SubscriptionStatus; seq_text: string | null; txid_text: string; txid_order: unknown; seq_order: unknown };
+    type Raw = Omit<OutboxRow, 'seq' | 'txid'> & {
+      sub_version: number;
+      sub_status: SubscriptionStatus;
+      seq_text: string | null;
+      txid_text: string;
+      txid_order: unknown;
+      seq_order: unknown;
+    };
     const { rows } = await db.query<Raw>(
       `SELECT s.version AS sub_version, s.status AS sub_status, o.*
          FROM subscription s
@@ -291,7 +341,11 @@ export class NotificationStore {
       subscription: { version: rows[0].sub_version, status: rows[0].sub_status },
       rows: rows
         .filter((r) => r.seq_text !== null)
-        .map(({ seq_text, txid_text, txid_order: _t, seq_order: _q, sub_version: _v, sub_status: _s, ...r }) => ({ ...r, seq: seq_text!, txid: txid_text })),
+        .map(({ seq_text, txid_text, txid_order: _t, seq_order: _q, sub_version: _v, sub_status: _s, ...r }) => ({
+          ...r,
+          seq: seq_text!,
+          txid: txid_text,
+        })),
     };
   }
 
@@ -330,7 +384,16 @@ export class NotificationStore {
    */
   async fail(
     db: SqlExecutor,
-    p: { id: string; owner: string; fromCount: string; to: Cursor; delayMs: number; maxAttempts: number; errorText: string; attempt: Attempt },
+    p: {
+      id: string;
+      owner: string;
+      fromCount: string;
+      to: Cursor;
+      delayMs: number;
+      maxAttempts: number;
+      errorText: string;
+      attempt: Attempt;
+    },
   ): Promise<{ status: SubscriptionStatus; failed_attempts: number } | null> {
     const { rows } = await db.query<{ status: SubscriptionStatus; failed_attempts: number }>(
       `WITH f AS (

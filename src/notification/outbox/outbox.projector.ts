@@ -31,7 +31,10 @@ export class OutboxProjector implements ImmunizationChangeProjector, OnModuleIni
 
   /** A patient merge's changes: one INSERT for the lot. */
   async projectMany(tx: Tx, changes: ImmunizationChange[]): Promise<void> {
-    await this.store.appendOutboxMany(tx, changes.map(outboxRow).filter((r) => r !== null));
+    await this.store.appendOutboxMany(
+      tx,
+      changes.map(outboxRow).filter((r) => r !== null),
+    );
   }
 }
 

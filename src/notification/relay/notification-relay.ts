@@ -144,7 +144,9 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
     await graceful;
     if (this.renewTimer) clearInterval(this.renewTimer);
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
-    await this.store.release(this.db, this.instanceId, null).catch((e) => this.logger.warn('releasing notification leases failed', { error: (e as Error).message }));
+    await this.store
+      .release(this.db, this.instanceId, null)
+      .catch((e) => this.logger.warn('releasing notification leases failed', { error: (e as Error).message }));
     this.logger.info('notification relay stopped', { instance: this.instanceId });
   }
 
@@ -196,7 +198,8 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
       } catch (e) {
         // A database outage fails every round: say so once, then back off (poll interval doubling
         // up to 10 s) instead of a warning a second; the first success after it says so too.
-        if (this.claimFailures++ === 0) this.logger.warn('notification relay: claiming failed, backing off until it works again', { error: (e as Error).message });
+        if (this.claimFailures++ === 0)
+          this.logger.warn('notification relay: claiming failed, backing off until it works again', { error: (e as Error).message });
       }
       if (!this.running) break;
       if (this.claimFailures > 0) {
@@ -245,7 +248,12 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
     // released by a previous worker, then claimed again) would wrongly look lost.
     const asked = [...this.workers.values()];
     try {
-      const held = await this.store.renew(this.db, this.instanceId, this.leaseMs, asked.map((w) => w.sub.id));
+      const held = await this.store.renew(
+        this.db,
+        this.instanceId,
+        this.leaseMs,
+        asked.map((w) => w.sub.id),
+      );
       for (const w of asked) if (!held.has(w.sub.id)) w.lost = true;
       this.renewFailures = 0;
     } catch (e) {
@@ -304,7 +312,8 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
             sourceOrganisation: row.source_organisation,
             sourceApplication: row.supplier,
             subjectAge: row.subject_age,
-          }) && (supplier?.permissions.allows('read', row.vaccine_type) ?? false);
+          }) &&
+          (supplier?.permissions.allows('read', row.vaccine_type) ?? false);
         if (!deliverable) {
           progress.skip(row);
           continue;
@@ -349,7 +358,8 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
           attempt,
         });
         if (r === null) w.lost = true;
-        else if (r.status === 'error') this.logger.warn('subscription put in error', { subscription: sub.id, eventNumber: String(number), failures: r.failed_attempts });
+        else if (r.status === 'error')
+          this.logger.warn('subscription put in error', { subscription: sub.id, eventNumber: String(number), failures: r.failed_attempts });
         return; // the lease is given back either way
       }
     }
@@ -376,7 +386,13 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
     if (sub.channel_type === 'message') {
       const subject = natsSubjectOf(sub.endpoint);
       if (subject === null || !this.nats.enabled) {
-        return Promise.resolve({ ok: false, statusCode: null, error: 'NATS is not configured on this server (NATS_URL)', reason: 'broker', durationMs: 0 });
+        return Promise.resolve({
+          ok: false,
+          statusCode: null,
+          error: 'NATS is not configured on this server (NATS_URL)',
+          reason: 'broker',
+          durationMs: 0,
+        });
       }
       return this.nats.publish(subject, sub.headers, contentType, body, `${sub.id}:${eventNumber}`);
     }
@@ -479,7 +495,15 @@ class ProgressRecorder {
     if (!moved) await this.store.release(this.db, this.owner, [this.sub.id]);
     else {
       const count = String(this.recorded.count);
-      await this.store.advance(this.db, { id: this.sub.id, owner: this.owner, fromCount: count, count, to: this.passed, release: true, attempts: [] });
+      await this.store.advance(this.db, {
+        id: this.sub.id,
+        owner: this.owner,
+        fromCount: count,
+        count,
+        to: this.passed,
+        release: true,
+        attempts: [],
+      });
     }
   }
 }

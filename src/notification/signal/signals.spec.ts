@@ -31,7 +31,13 @@ describe('signals', () => {
   });
 
   it('builds the CloudEvent with filtering attributes', () => {
-    expect(cloudEvent(e)).toMatchObject({ specversion: '1.0', subject: '9912003888', sequence: '7', dataref: e.focusUrl, filtering: { action: 'delete', subjectage: '16' } });
+    expect(cloudEvent(e)).toMatchObject({
+      specversion: '1.0',
+      subject: '9912003888',
+      sequence: '7',
+      dataref: e.focusUrl,
+      filtering: { action: 'delete', subjectage: '16' },
+    });
   });
 
   it('gives each change one id for every subscriber, and different changes different ids', () => {

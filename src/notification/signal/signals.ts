@@ -5,7 +5,8 @@ import { CLOUDEVENTS_PAYLOAD, FHIR_PAYLOAD, Payload } from '../domain/subscripti
 
 /** The producer, as MNS names event sources. */
 export const SIGNAL_SOURCE = 'uk.nhs.vaccinations-data-flow-management';
-export const SUBSCRIPTION_STATUS_PROFILE = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription-status-r4';
+export const SUBSCRIPTION_STATUS_PROFILE =
+  'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription-status-r4';
 
 /** One event for one subscription: what every payload format is built from. */
 export interface SignalEvent {

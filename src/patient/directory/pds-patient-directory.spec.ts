@@ -80,7 +80,9 @@ describe('PdsPatientDirectory (against local HTTP stand-ins)', () => {
       expect(form.get('grant_type')).toBe('client_credentials');
       expect(form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
       assertions.push(form.get('client_assertion')!);
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: 'tok-1', expires_in: '599', token_type: 'Bearer' }));
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ access_token: 'tok-1', expires_in: '599', token_type: 'Bearer' }));
     })}/oauth2/token`;
     const seen: (string | undefined)[] = [];
     const url = await start((req, _b, res) => {

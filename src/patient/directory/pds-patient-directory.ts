@@ -23,7 +23,10 @@ export class PdsPatientDirectory extends PatientDirectory {
   }
 
   lookup(nhsNumber: string): Promise<DirectoryAnswer> {
-    return this.breaker.call(() => this.fetchPatient(nhsNumber), (e) => e instanceof DirectoryUnavailable);
+    return this.breaker.call(
+      () => this.fetchPatient(nhsNumber),
+      (e) => e instanceof DirectoryUnavailable,
+    );
   }
 
   private async fetchPatient(nhsNumber: string): Promise<DirectoryAnswer> {
@@ -31,7 +34,10 @@ export class PdsPatientDirectory extends PatientDirectory {
     if (this.token) headers.Authorization = `Bearer ${await this.token.get()}`;
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}/Patient/${encodeURIComponent(nhsNumber)}`, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await fetch(`${this.baseUrl}/Patient/${encodeURIComponent(nhsNumber)}`, {
+        headers,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (e) {
       const why = (e as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (e as Error).message;
       throw new DirectoryUnavailable(`PDS unreachable: ${why}`);

@@ -41,7 +41,10 @@ export class MnsInboxRepository {
   }
 
   async done(db: SqlExecutor, eventId: string, outcome: string): Promise<void> {
-    await db.query(`UPDATE patient_mns_inbox SET processed_at = now(), outcome = $2, lease_until = NULL, last_error = NULL WHERE event_id = $1`, [eventId, outcome]);
+    await db.query(
+      `UPDATE patient_mns_inbox SET processed_at = now(), outcome = $2, lease_until = NULL, last_error = NULL WHERE event_id = $1`,
+      [eventId, outcome],
+    );
   }
 
   async retryLater(db: SqlExecutor, eventId: string, delayMs: number, error: string): Promise<void> {

@@ -97,7 +97,12 @@ export class MnsInboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.warn('mns inbox: event refused', { eventId: event.eventId, reason: e.message });
       } else {
         const delay = Math.min(RETRY_MAX_MS, 1000 * 2 ** Math.min(event.attempts - 1, 16));
-        this.logger.warn('mns inbox: will retry', { eventId: event.eventId, attempts: event.attempts, delayMs: delay, error: (e as Error).message });
+        this.logger.warn('mns inbox: will retry', {
+          eventId: event.eventId,
+          attempts: event.attempts,
+          delayMs: delay,
+          error: (e as Error).message,
+        });
         await this.inbox.retryLater(this.db, event.eventId, delay, (e as Error).message).catch(() => undefined);
         return;
       }

@@ -24,7 +24,10 @@ const MERGE_LOCK = 7_341_010;
 export class PatientRegisterRepository {
   /** One primary-key lookup. */
   async find(db: SqlExecutor, nhsNumber: string): Promise<RegisterEntry | null> {
-    const { rows } = await db.query<Row>(`SELECT nhs_number, status, superseded_by FROM patient_nhs_number_register WHERE nhs_number = $1`, [nhsNumber]);
+    const { rows } = await db.query<Row>(
+      `SELECT nhs_number, status, superseded_by FROM patient_nhs_number_register WHERE nhs_number = $1`,
+      [nhsNumber],
+    );
     return rows.length ? toEntry(rows[0]) : null;
   }
 

@@ -29,6 +29,9 @@ export class SearchProjector implements ImmunizationChangeProjector, OnModuleIni
   }
 
   projectMany(tx: Tx, changes: ImmunizationChange[]): Promise<void> {
-    return this.repo.applyMany(tx, changes.filter((c) => !(c.operation === 'DELETE' && c.previous?.deleted)));
+    return this.repo.applyMany(
+      tx,
+      changes.filter((c) => !(c.operation === 'DELETE' && c.previous?.deleted)),
+    );
   }
 }

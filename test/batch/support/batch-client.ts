@@ -8,7 +8,9 @@ export function batchClient(t: TestApp, token: string) {
   const auth = (r: any) => r.set('Authorization', `Bearer ${token}`);
   const client = {
     upload: (name: string, body: string | Buffer, contentType = 'text/csv') =>
-      auth(t.http.put(`${BATCH}/files/${encodeURIComponent(name)}`)).set('Content-Type', contentType).send(body),
+      auth(t.http.put(`${BATCH}/files/${encodeURIComponent(name)}`))
+        .set('Content-Type', contentType)
+        .send(body),
     status: (name: string) => auth(t.http.get(`${BATCH}/files/${encodeURIComponent(name)}`)),
     infAck: (name: string) => auth(t.http.get(`${BATCH}/files/${encodeURIComponent(name)}/inf-ack`)).buffer(true),
     busAck: (name: string) => auth(t.http.get(`${BATCH}/files/${encodeURIComponent(name)}/bus-ack`)).buffer(true),

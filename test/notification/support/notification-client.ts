@@ -3,15 +3,22 @@ import type { TestApp } from '../../support/test-app';
 
 export const EVENT = 'imms-vaccination-record-change-1';
 
-
 /** A FHIR R4 Subscription body. */
-export function subscriptionBody(endpoint: string, o: { criteria?: string; payload?: string; header?: string[]; type?: string; status?: string; id?: string } = {}) {
+export function subscriptionBody(
+  endpoint: string,
+  o: { criteria?: string; payload?: string; header?: string[]; type?: string; status?: string; id?: string } = {},
+) {
   const body: Record<string, unknown> = {
     resourceType: 'Subscription',
     status: o.status ?? 'requested',
     reason: 'keep our records aligned',
     criteria: o.criteria ?? `Immunization?eventType=${EVENT}`,
-    channel: { type: o.type ?? 'rest-hook', endpoint, payload: o.payload ?? 'application/fhir+json', ...(o.header ? { header: o.header } : {}) },
+    channel: {
+      type: o.type ?? 'rest-hook',
+      endpoint,
+      payload: o.payload ?? 'application/fhir+json',
+      ...(o.header ? { header: o.header } : {}),
+    },
   };
   if (o.id) body.id = o.id;
   return body;
@@ -54,7 +61,10 @@ export function client(t: TestApp, token: string) {
 
 // Reading a FHIR signal.
 const params = (signal: any) => signal.entry[0].resource.parameter as any[];
-const part = (signal: any, param: string, name: string) => params(signal).find((p) => p.name === param).part.find((p: any) => p.name === name);
+const part = (signal: any, param: string, name: string) =>
+  params(signal)
+    .find((p) => p.name === param)
+    .part.find((p: any) => p.name === name);
 export const eventNumberOf = (signal: any): number => Number(part(signal, 'notification-event', 'event-number').valueString);
 export const focusOf = (signal: any): string => part(signal, 'notification-event', 'focus').valueReference.reference;
 export const versionOf = (signal: any): string => part(signal, 'additional-context', 'version-id').valueString;

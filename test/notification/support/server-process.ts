@@ -18,7 +18,12 @@ export function writeSuppliersFile(dir: string, suppliers: TestSupplier[]): stri
         permissions: s.permissions,
         odsCodes: s.odsCodes,
         roles: s.roles,
-        clients: [{ clientId: s.clientId, jwks: { keys: s.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg })) } }],
+        clients: [
+          {
+            clientId: s.clientId,
+            jwks: { keys: s.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg })) },
+          },
+        ],
       })),
     }),
   );
@@ -45,7 +50,14 @@ export class ServerProcess {
   async start(timeoutMs = 60_000): Promise<void> {
     const child = spawn(process.execPath, ['-r', join(__dirname, 'swc-register.js'), join(ROOT, 'src/main.ts')], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(this.port), PUBLIC_BASE_URL: this.url, LOG_LEVEL: 'warn', ...this.env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOST: '127.0.0.1',
+        PORT: String(this.port),
+        PUBLIC_BASE_URL: this.url,
+        LOG_LEVEL: 'warn',
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -54,7 +66,10 @@ export class ServerProcess {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${this.output.join('').slice(-2000)}`);
-      const ok = await fetch(`${this.url}/health/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${this.url}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -23,7 +23,8 @@ export function seedSignalSchema(): any {
  */
 export function contractSignalSchema(): any {
   const schema = seedSignalSchema();
-  const eventNumber = schema.$defs['mns-fhir-signal'].properties.resource.properties.parameter.prefixItems[3].properties.part.prefixItems[0].properties;
+  const eventNumber =
+    schema.$defs['mns-fhir-signal'].properties.resource.properties.parameter.prefixItems[3].properties.part.prefixItems[0].properties;
   if (eventNumber.name.const !== 'event-number' || eventNumber.valueString.const !== '1') {
     throw new Error('the seed schema no longer pins event-number to "1": revisit this relaxation');
   }

@@ -13,7 +13,7 @@ export function freePort(): Promise<number> {
     const srv = createServer();
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = (srv.address() as AddressInfo);
+      const { port } = srv.address() as AddressInfo;
       srv.close(() => resolve(port));
     });
   });
@@ -35,7 +35,14 @@ export class Server {
   ) {
     this.child = spawn(process.execPath, ['-r', REGISTER, join(ROOT, 'src/main.ts')], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'warn', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (d) => (this.out += d));
@@ -63,7 +70,13 @@ export class Server {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
       if (!this.running) throw new Error(`server exited with ${this.child.exitCode}: ${(this.out + this.err).slice(-2000)}`);
-      if (await fetch(`${this.url}/health/ready`).then((r) => r.ok, () => false)) return this;
+      if (
+        await fetch(`${this.url}/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return this;
       await sleep(100);
     }
     throw new Error(`server not ready in ${timeoutMs} ms: ${(this.out + this.err).slice(-2000)}`);

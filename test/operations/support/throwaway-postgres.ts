@@ -60,7 +60,12 @@ export class ThrowawayPostgres {
     this.run('initdb', ['-D', this.data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
     writeFileSync(
       join(this.data, 'pg_hba.conf'),
-      ['local all all trust', `host all ${ThrowawayPostgres.PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256`, 'host all all 127.0.0.1/32 trust', ''].join('\n'),
+      [
+        'local all all trust',
+        `host all ${ThrowawayPostgres.PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256`,
+        'host all all 127.0.0.1/32 trust',
+        '',
+      ].join('\n'),
     );
     this.port = await freePort();
     this.start();
@@ -70,8 +75,15 @@ export class ThrowawayPostgres {
 
   start() {
     this.run('pg_ctl', [
-      '-D', this.data, '-l', join(this.dir, 'log'), '-w', '-t', '60',
-      '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40`,
+      '-D',
+      this.data,
+      '-l',
+      join(this.dir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40`,
       'start',
     ]);
   }
@@ -81,7 +93,20 @@ export class ThrowawayPostgres {
   }
 
   psql(sql: string, database = 'postgres') {
-    return this.run('psql', ['-h', this.dir, '-p', String(this.port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-Atc', sql]);
+    return this.run('psql', [
+      '-h',
+      this.dir,
+      '-p',
+      String(this.port),
+      '-U',
+      'postgres',
+      '-d',
+      database,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-Atc',
+      sql,
+    ]);
   }
 
   /** The postmaster and all its backends. */

@@ -22,11 +22,12 @@ export class PdsStandIn {
       const answer = () => {
         if (req.method !== 'GET' || !m) return res.writeHead(400).end();
         const nhs = m[1];
-        if (this.unknown.has(nhs)) return res.writeHead(404, { 'Content-Type': 'application/fhir+json' }).end('{"resourceType":"OperationOutcome","issue":[]}');
+        if (this.unknown.has(nhs))
+          return res.writeHead(404, { 'Content-Type': 'application/fhir+json' }).end('{"resourceType":"OperationOutcome","issue":[]}');
         const id = this.successor.get(nhs) ?? nhs;
-        res.writeHead(200, { 'Content-Type': 'application/fhir+json' }).end(
-          JSON.stringify({ resourceType: 'Patient', id, identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: id }] }),
-        );
+        res
+          .writeHead(200, { 'Content-Type': 'application/fhir+json' })
+          .end(JSON.stringify({ resourceType: 'Patient', id, identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: id }] }));
       };
       if (this.held) this.held.push(answer);
       else answer();
@@ -67,5 +68,14 @@ export class PdsStandIn {
 
 /** An MNS `nhs-number-change-1` CloudEvent. */
 export function nhsNumberChange(id: string, subject: string, type = 'nhs-number-change-1') {
-  return { specversion: '1.0', id, source: 'uk.nhs.pds', type, subject, time: new Date().toISOString(), datacontenttype: 'application/json', data: {} };
+  return {
+    specversion: '1.0',
+    id,
+    source: 'uk.nhs.pds',
+    type,
+    subject,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    data: {},
+  };
 }

@@ -39,7 +39,10 @@ const spec = JSON.parse(readFileSync(SPEC, 'utf8'));
 const ajv = new Ajv({ allErrors: true, strict: false });
 
 /** The seed schema, unchanged. */
-export const seedSearchsetSchema: Json = resolveRefs(spec.components.responses['200-imms-search'].content['application/fhir+json'].schema, spec);
+export const seedSearchsetSchema: Json = resolveRefs(
+  spec.components.responses['200-imms-search'].content['application/fhir+json'].schema,
+  spec,
+);
 
 const clone = (x: Json) => JSON.parse(JSON.stringify(x));
 const immunizationSchema = (s: Json) => s.properties.entry.items.properties.resource.oneOf[0];

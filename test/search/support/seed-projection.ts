@@ -45,7 +45,12 @@ export const seedOccurrence = (g: number) => Date.UTC(2015, 0, 1) + ((g * 7919) 
 
 /** A valid stored representation with placeholders the INSERT fills per row (key order as the write side stores it). */
 function template(): string {
-  const { resourceType, ...rest } = immunization({ nhsNumber: '__NHS__', identifierValue: '__ID__', identifierSystem: SEED_IDENTIFIER_SYSTEM, occurrenceDateTime: '__OCC__' });
+  const { resourceType, ...rest } = immunization({
+    nhsNumber: '__NHS__',
+    identifierValue: '__ID__',
+    identifierSystem: SEED_IDENTIFIER_SYSTEM,
+    occurrenceDateTime: '__OCC__',
+  });
   return JSON.stringify({ resourceType, id: '__ID__', meta: { versionId: '1', lastUpdated: '2025-01-01T00:00:00.000Z' }, ...rest });
 }
 

@@ -45,10 +45,21 @@ export class ApplyImmunizationRowHandler implements ICommandHandler<ApplyImmuniz
       const change = await this.writer.apply(tx, decision, { id: stored.id, facts, supplier, resource, at, requestId: null }, stored);
       return { id: stored.id, version: decision.newVersion, change };
     }
-    if (stored === null || stored.deleted) throw Errors.notFound(`No live record has identifier ${label(cmd.identifier)}: nothing to delete.`);
+    if (stored === null || stored.deleted)
+      throw Errors.notFound(`No live record has identifier ${label(cmd.identifier)}: nothing to delete.`);
     const decision = ImmunizationRecord.decideDelete(stored, stored.id, principal);
-    const facts = { vaccineType: stored.vaccineType, nhsNumber: stored.nhsNumber, identifier: cmd.identifier, occurrence: stored.occurrence };
-    const change = await this.writer.apply(tx, decision, { id: stored.id, facts, supplier, resource: stored.resource, at: new Date(), requestId: null }, stored);
+    const facts = {
+      vaccineType: stored.vaccineType,
+      nhsNumber: stored.nhsNumber,
+      identifier: cmd.identifier,
+      occurrence: stored.occurrence,
+    };
+    const change = await this.writer.apply(
+      tx,
+      decision,
+      { id: stored.id, facts, supplier, resource: stored.resource, at: new Date(), requestId: null },
+      stored,
+    );
     return { id: stored.id, version: decision.newVersion, change };
   }
 }

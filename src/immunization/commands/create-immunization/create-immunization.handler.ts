@@ -12,7 +12,13 @@ import { assertValidImmunization } from '../validate-body';
 import type { WriteResult } from '../write-result';
 import { CreateImmunization } from './create-immunization.command';
 
-const replay = (r: StoredImmunization): WriteResult => ({ id: r.id, version: r.version, lastUpdated: r.lastUpdated, resource: r.resource, replayed: true });
+const replay = (r: StoredImmunization): WriteResult => ({
+  id: r.id,
+  version: r.version,
+  lastUpdated: r.lastUpdated,
+  resource: r.resource,
+  replayed: true,
+});
 
 @CommandHandler(CreateImmunization)
 export class CreateImmunizationHandler implements ICommandHandler<CreateImmunization, WriteResult> {
@@ -45,10 +51,16 @@ export class CreateImmunizationHandler implements ICommandHandler<CreateImmuniza
       // A concurrent create took the identifier first. If it was this same request retried, answer
       // with its outcome; otherwise the identifier is a duplicate.
       if (retryKey) {
-        const again = await this.writer.transact(async (tx) => ({ result: await this.repo.findForCreate(tx, facts.identifier, retryKey), change: null }));
+        const again = await this.writer.transact(async (tx) => ({
+          result: await this.repo.findForCreate(tx, facts.identifier, retryKey),
+          change: null,
+        }));
         if (again.byRequestId) return replay(again.byRequestId);
       }
-      throw Errors.duplicate(`A live record already has identifier ${facts.identifier.system}|${facts.identifier.value}.`, 'Immunization.identifier[0]');
+      throw Errors.duplicate(
+        `A live record already has identifier ${facts.identifier.system}|${facts.identifier.value}.`,
+        'Immunization.identifier[0]',
+      );
     }
   }
 }

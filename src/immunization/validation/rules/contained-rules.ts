@@ -22,7 +22,13 @@ export const containedRules: Rule[] = [
     section: '§2',
     check: ({ resource }) =>
       resource.contained === undefined
-        ? [issue('contained.required', 'Immunization.contained', 'Immunization.contained is required: it must hold the Patient (and may hold the Practitioner)')]
+        ? [
+            issue(
+              'contained.required',
+              'Immunization.contained',
+              'Immunization.contained is required: it must hold the Patient (and may hold the Practitioner)',
+            ),
+          ]
         : OK,
   },
   {
@@ -35,9 +41,17 @@ export const containedRules: Rule[] = [
       contained.forEach((entry, i) => {
         const type = isObject(entry) ? entry.resourceType : undefined;
         if (typeof type === 'string' && ALLOWED.has(type)) return;
-        const what = !isObject(entry) ? 'is not a resource' : type === undefined ? 'has no resourceType' : `is a resource of type ${show(type)}`;
+        const what = !isObject(entry)
+          ? 'is not a resource'
+          : type === undefined
+            ? 'has no resourceType'
+            : `is a resource of type ${show(type)}`;
         out.push(
-          issue('contained.resourceTypes', `Immunization.contained[${i}]`, `Immunization.contained[${i}] ${what}: only a Patient and a Practitioner may be contained`),
+          issue(
+            'contained.resourceTypes',
+            `Immunization.contained[${i}]`,
+            `Immunization.contained[${i}] ${what}: only a Patient and a Practitioner may be contained`,
+          ),
         );
       });
       return out;
@@ -51,7 +65,13 @@ export const containedRules: Rule[] = [
       if (!contained) return OK;
       const n = countOf(contained, 'Patient');
       if (n === 1) return OK;
-      return [issue('contained.patient.exactlyOne', PATIENT_SET, `Immunization.contained must hold exactly one Patient, found ${n === 0 ? 'none' : n}`)];
+      return [
+        issue(
+          'contained.patient.exactlyOne',
+          PATIENT_SET,
+          `Immunization.contained must hold exactly one Patient, found ${n === 0 ? 'none' : n}`,
+        ),
+      ];
     },
   },
   {
@@ -61,7 +81,13 @@ export const containedRules: Rule[] = [
       const contained = containedArray(resource);
       const n = contained ? countOf(contained, 'Practitioner') : 0;
       return n > 1
-        ? [issue('contained.practitioner.atMostOne', PRACTITIONER_SET, `Immunization.contained may hold at most one Practitioner, found ${n}`)]
+        ? [
+            issue(
+              'contained.practitioner.atMostOne',
+              PRACTITIONER_SET,
+              `Immunization.contained may hold at most one Practitioner, found ${n}`,
+            ),
+          ]
         : OK;
     },
   },
@@ -75,7 +101,14 @@ export const containedRules: Rule[] = [
       contained.forEach((entry, i) => {
         if (!isObject(entry) || !ALLOWED.has(entry.resourceType as string) || typeof entry.id === 'string') return;
         const path = `${containedPath(resource, i)}.id`;
-        out.push(...requiredText('contained.id.required', path, entry.id, `: it is how the Immunization references the ${String(entry.resourceType)} ('#<id>')`));
+        out.push(
+          ...requiredText(
+            'contained.id.required',
+            path,
+            entry.id,
+            `: it is how the Immunization references the ${String(entry.resourceType)} ('#<id>')`,
+          ),
+        );
       });
       return out;
     },
@@ -93,7 +126,13 @@ export const containedRules: Rule[] = [
         const first = firstIndex.get(entry.id);
         if (first === undefined) return void firstIndex.set(entry.id, i);
         const path = pathOf(resource, ['contained', i, 'id']);
-        out.push(issue('contained.id.unique', path, `${label(path)} ${show(entry.id)} is already used by Immunization.contained[${first}]: contained ids must be unique`));
+        out.push(
+          issue(
+            'contained.id.unique',
+            path,
+            `${label(path)} ${show(entry.id)} is already used by Immunization.contained[${first}]: contained ids must be unique`,
+          ),
+        );
       });
       return out;
     },

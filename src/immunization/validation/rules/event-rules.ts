@@ -33,7 +33,13 @@ function momentRules(element: 'occurrenceDateTime' | 'recorded', parsed: (input:
       check: (input) => {
         const value = input.resource[element];
         if (value === undefined || parsed(input) !== null) return OK;
-        return [issue(`immunization.${element}.format`, path, `${path} ${show(value)} is not an accepted date-time: use ${forms}, with a real calendar date`)];
+        return [
+          issue(
+            `immunization.${element}.format`,
+            path,
+            `${path} ${show(value)} is not an accepted date-time: use ${forms}, with a real calendar date`,
+          ),
+        ];
       },
     },
     {
@@ -42,7 +48,13 @@ function momentRules(element: 'occurrenceDateTime' | 'recorded', parsed: (input:
       check: (input) => {
         const moment = parsed(input);
         if (!moment || !isInFuture(moment, input.now)) return OK;
-        return [issue(`immunization.${element}.notFuture`, path, `${path} ${show(input.resource[element])} is in the future: it must not be later than now`)];
+        return [
+          issue(
+            `immunization.${element}.notFuture`,
+            path,
+            `${path} ${show(input.resource[element])} is in the future: it must not be later than now`,
+          ),
+        ];
       },
     },
   ];
@@ -64,9 +76,11 @@ function conceptIdIssues(rule: string, codingsPath: string, codings: unknown): V
     const problem = coding.code === undefined ? null : SnomedConceptId.problem(coding.code);
     if (coding.code !== undefined && problem === null) continue;
     const path = `${codingsPath}[${index}].code`;
-    out.push(problem === null
-      ? issue(rule, path, `${path} is required on a SNOMED CT coding`)
-      : issue(rule, path, `${path} ${show(coding.code)} is not a valid SNOMED CT concept id: it ${problem}`));
+    out.push(
+      problem === null
+        ? issue(rule, path, `${path} is required on a SNOMED CT coding`)
+        : issue(rule, path, `${path} ${show(coding.code)} is not a valid SNOMED CT concept id: it ${problem}`),
+    );
   }
   return out;
 }
@@ -110,7 +124,13 @@ export const eventRules: Rule[] = [
       const status = resource.status;
       if (status === 'completed') return OK;
       const got = status === undefined ? 'it is missing' : `not ${show(status)}`;
-      return [issue('immunization.status', 'Immunization.status', `Immunization.status must be "completed" (the only status this service records), ${got}`)];
+      return [
+        issue(
+          'immunization.status',
+          'Immunization.status',
+          `Immunization.status must be "completed" (the only status this service records), ${got}`,
+        ),
+      ];
     },
   },
   {
@@ -118,26 +138,42 @@ export const eventRules: Rule[] = [
     section: '§4',
     check: ({ resource }) => {
       const list = resource.identifier;
-      if (list === undefined) return [issue('immunization.identifier.single', 'Immunization.identifier', 'Immunization.identifier is required: exactly one identifier (system and value) of the record in your system')];
+      if (list === undefined)
+        return [
+          issue(
+            'immunization.identifier.single',
+            'Immunization.identifier',
+            'Immunization.identifier is required: exactly one identifier (system and value) of the record in your system',
+          ),
+        ];
       if (!Array.isArray(list) || list.length <= 1) return OK;
-      return [issue('immunization.identifier.single', 'Immunization.identifier', `Immunization.identifier must hold exactly one identifier, found ${list.length}`)];
+      return [
+        issue(
+          'immunization.identifier.single',
+          'Immunization.identifier',
+          `Immunization.identifier must hold exactly one identifier, found ${list.length}`,
+        ),
+      ];
     },
   },
-  ...(['system', 'value'] as const).map(
-    (part): Rule => ({
-      id: `immunization.identifier.${part}`,
-      section: '§4',
-      check: ({ resource }) => {
-        const list = resource.identifier;
-        if (!Array.isArray(list) || list.length !== 1 || !isObject(list[0])) return OK;
-        const value = list[0][part];
-        const missing = requiredText(`immunization.identifier.${part}`, `Immunization.identifier[0].${part}`, value);
-        if (missing.length > 0 || Buffer.byteLength(value as string, 'utf8') <= MAX_IDENTIFIER_BYTES) return missing;
-        return [issue(`immunization.identifier.${part}.length`, `Immunization.identifier[0].${part}`,
-          `Immunization.identifier[0].${part} must be at most ${MAX_IDENTIFIER_BYTES} bytes in UTF-8, it has ${Buffer.byteLength(value as string, 'utf8')}`)];
-      },
-    }),
-  ),
+  ...(['system', 'value'] as const).map((part): Rule => ({
+    id: `immunization.identifier.${part}`,
+    section: '§4',
+    check: ({ resource }) => {
+      const list = resource.identifier;
+      if (!Array.isArray(list) || list.length !== 1 || !isObject(list[0])) return OK;
+      const value = list[0][part];
+      const missing = requiredText(`immunization.identifier.${part}`, `Immunization.identifier[0].${part}`, value);
+      if (missing.length > 0 || Buffer.byteLength(value as string, 'utf8') <= MAX_IDENTIFIER_BYTES) return missing;
+      return [
+        issue(
+          `immunization.identifier.${part}.length`,
+          `Immunization.identifier[0].${part}`,
+          `Immunization.identifier[0].${part} must be at most ${MAX_IDENTIFIER_BYTES} bytes in UTF-8, it has ${Buffer.byteLength(value as string, 'utf8')}`,
+        ),
+      ];
+    },
+  })),
   ...momentRules('occurrenceDateTime', (input) => input.occurrence, OCCURRENCE_FORMS),
   ...momentRules('recorded', (input) => input.recorded, RECORDED_FORMS),
   {
@@ -153,31 +189,44 @@ export const eventRules: Rule[] = [
     section: '§4',
     check: ({ resource }) =>
       resource.location === undefined
-        ? [issue('immunization.location.required', 'Immunization.location', 'Immunization.location is required, with identifier.system and identifier.value (where the vaccination took place)')]
+        ? [
+            issue(
+              'immunization.location.required',
+              'Immunization.location',
+              'Immunization.location is required, with identifier.system and identifier.value (where the vaccination took place)',
+            ),
+          ]
         : OK,
   },
-  ...(['system', 'value'] as const).map(
-    (part): Rule => ({
-      id: `immunization.location.identifier.${part}`,
-      section: '§4',
-      check: ({ resource }) => {
-        const location = resource.location;
-        if (!isObject(location)) return OK;
-        const identifier = isObject(location.identifier) ? location.identifier : undefined;
-        if (location.identifier !== undefined && !identifier) return OK; // wrong type: reported by the structure
-        return requiredText(`immunization.location.identifier.${part}`, `Immunization.location.identifier.${part}`, identifier?.[part]);
-      },
-    }),
-  ),
+  ...(['system', 'value'] as const).map((part): Rule => ({
+    id: `immunization.location.identifier.${part}`,
+    section: '§4',
+    check: ({ resource }) => {
+      const location = resource.location;
+      if (!isObject(location)) return OK;
+      const identifier = isObject(location.identifier) ? location.identifier : undefined;
+      if (location.identifier !== undefined && !identifier) return OK; // wrong type: reported by the structure
+      return requiredText(`immunization.location.identifier.${part}`, `Immunization.location.identifier.${part}`, identifier?.[part]);
+    },
+  })),
   {
     id: 'immunization.extension.vaccinationProcedure',
     section: '§4',
     check: ({ resource }) => {
       const rule = 'immunization.extension.vaccinationProcedure';
       const list = resource.extension;
-      if (list === undefined) return [issue(rule, 'Immunization.extension', `Immunization.extension is required: exactly one extension, ${VACCINATION_PROCEDURE_URL}`)];
+      if (list === undefined)
+        return [
+          issue(rule, 'Immunization.extension', `Immunization.extension is required: exactly one extension, ${VACCINATION_PROCEDURE_URL}`),
+        ];
       if (!Array.isArray(list) || list.length <= 1) return OK;
-      return [issue(rule, 'Immunization.extension', `Immunization.extension must hold exactly one extension (the VaccinationProcedure), found ${list.length}`)];
+      return [
+        issue(
+          rule,
+          'Immunization.extension',
+          `Immunization.extension must hold exactly one extension (the VaccinationProcedure), found ${list.length}`,
+        ),
+      ];
     },
   },
   {
@@ -187,7 +236,13 @@ export const eventRules: Rule[] = [
       const ext = theExtension(resource);
       if (!ext || ext.url === VACCINATION_PROCEDURE_URL) return OK;
       const got = ext.url === undefined ? 'it is missing' : `not ${show(ext.url)}`;
-      return [issue('immunization.extension.url', 'Immunization.extension[0].url', `Immunization.extension[0].url must be ${VACCINATION_PROCEDURE_URL}, ${got}`)];
+      return [
+        issue(
+          'immunization.extension.url',
+          'Immunization.extension[0].url',
+          `Immunization.extension[0].url must be ${VACCINATION_PROCEDURE_URL}, ${got}`,
+        ),
+      ];
     },
   },
   {
@@ -201,10 +256,13 @@ export const eventRules: Rule[] = [
       const concept = ext.valueCodeableConcept;
       if (concept === undefined) return [issue(rule, base, `${base} is required: the SNOMED CT code of the vaccination procedure`)];
       if (!isObject(concept)) return OK;
-      if (concept.coding === undefined) return [issue(rule, `${base}.coding`, `${base}.coding is required, with a SNOMED CT (${SNOMED_SYSTEM}) coding`)];
+      if (concept.coding === undefined)
+        return [issue(rule, `${base}.coding`, `${base}.coding is required, with a SNOMED CT (${SNOMED_SYSTEM}) coding`)];
       if (!Array.isArray(concept.coding)) return OK;
       if (snomedCodings(concept.coding).length === 0) {
-        return [issue(rule, `${base}.coding`, `${base}.coding must hold a coding with system ${SNOMED_SYSTEM} naming the vaccination procedure`)];
+        return [
+          issue(rule, `${base}.coding`, `${base}.coding must hold a coding with system ${SNOMED_SYSTEM} naming the vaccination procedure`),
+        ];
       }
       return conceptIdIssues(rule, `${base}.coding`, concept.coding);
     },
@@ -217,7 +275,9 @@ export const eventRules: Rule[] = [
       if (!isObject(concept)) return OK;
       const base = 'Immunization.extension[0].valueCodeableConcept.coding';
       return snomedCodings(concept.coding).flatMap(({ coding, index }) =>
-        coding.display === undefined ? [] : requiredText('immunization.extension.procedureDisplay', `${base}[${index}].display`, coding.display),
+        coding.display === undefined
+          ? []
+          : requiredText('immunization.extension.procedureDisplay', `${base}[${index}].display`, coding.display),
       );
     },
   },
@@ -226,14 +286,22 @@ export const eventRules: Rule[] = [
     section: '§4',
     check: ({ resource }) =>
       resource.vaccineCode === undefined
-        ? [issue('immunization.vaccineCode.required', 'Immunization.vaccineCode', 'Immunization.vaccineCode is required: the vaccine product (SNOMED CT), or a NullFlavor code such as UNK')]
+        ? [
+            issue(
+              'immunization.vaccineCode.required',
+              'Immunization.vaccineCode',
+              'Immunization.vaccineCode is required: the vaccine product (SNOMED CT), or a NullFlavor code such as UNK',
+            ),
+          ]
         : OK,
   },
   {
     id: 'immunization.vaccineCode.snomedCode',
     section: '§4',
     check: ({ resource }) =>
-      isObject(resource.vaccineCode) ? conceptIdIssues('immunization.vaccineCode.snomedCode', 'Immunization.vaccineCode.coding', resource.vaccineCode.coding) : OK,
+      isObject(resource.vaccineCode)
+        ? conceptIdIssues('immunization.vaccineCode.snomedCode', 'Immunization.vaccineCode.coding', resource.vaccineCode.coding)
+        : OK,
   },
   {
     id: 'immunization.protocolApplied.single',
@@ -241,9 +309,18 @@ export const eventRules: Rule[] = [
     check: ({ resource }) => {
       const list = resource.protocolApplied;
       const rule = 'immunization.protocolApplied.single';
-      if (list === undefined) return [issue(rule, 'Immunization.protocolApplied', 'Immunization.protocolApplied is required: exactly one, with targetDisease and a dose number')];
+      if (list === undefined)
+        return [
+          issue(
+            rule,
+            'Immunization.protocolApplied',
+            'Immunization.protocolApplied is required: exactly one, with targetDisease and a dose number',
+          ),
+        ];
       if (!Array.isArray(list) || list.length <= 1) return OK;
-      return [issue(rule, 'Immunization.protocolApplied', `Immunization.protocolApplied must hold exactly one element, found ${list.length}`)];
+      return [
+        issue(rule, 'Immunization.protocolApplied', `Immunization.protocolApplied must hold exactly one element, found ${list.length}`),
+      ];
     },
   },
   {
@@ -252,7 +329,13 @@ export const eventRules: Rule[] = [
     check: ({ resource }) => {
       const p = protocol(resource);
       return p && p.targetDisease === undefined
-        ? [issue('immunization.protocolApplied.targetDisease.required', TD, `${TD} is required: the SNOMED CT codes of the diseases the vaccine protects against`)]
+        ? [
+            issue(
+              'immunization.protocolApplied.targetDisease.required',
+              TD,
+              `${TD} is required: the SNOMED CT codes of the diseases the vaccine protects against`,
+            ),
+          ]
         : OK;
     },
   },
@@ -275,7 +358,13 @@ export const eventRules: Rule[] = [
         if (!Array.isArray(d.coding)) continue;
         const snomed = snomedCodings(d.coding);
         if (snomed.length !== 1) {
-          out.push(issue(rule, path(), `${path()} must hold exactly one coding with system ${SNOMED_SYSTEM}, found ${snomed.length === 0 ? 'none' : snomed.length}`));
+          out.push(
+            issue(
+              rule,
+              path(),
+              `${path()} must hold exactly one coding with system ${SNOMED_SYSTEM}, found ${snomed.length === 0 ? 'none' : snomed.length}`,
+            ),
+          );
         } else {
           out.push(...requiredText(rule, () => `${path()}[${snomed[0].index}].code`, snomed[0].coding.code));
         }
@@ -292,7 +381,13 @@ export const eventRules: Rule[] = [
       codes.forEach((code, i) => {
         const first = code === null ? -1 : codes.indexOf(code);
         if (first >= 0 && first < i) {
-          out.push(issue('immunization.protocolApplied.targetDisease.unique', `${TD}[${i}]`, `${TD}[${i}] repeats disease ${code} (already in targetDisease[${first}]): each disease may appear once`));
+          out.push(
+            issue(
+              'immunization.protocolApplied.targetDisease.unique',
+              `${TD}[${i}]`,
+              `${TD}[${i}] repeats disease ${code} (already in targetDisease[${first}]): each disease may appear once`,
+            ),
+          );
         }
       });
       return out;
@@ -308,11 +403,18 @@ export const eventRules: Rule[] = [
       const known = codes as string[];
       if (VaccineType.fromDiseaseCodes(known) !== null) return OK;
       const candidates = [...new Set(known.flatMap((c) => VaccineType.coveringDisease(c)))].sort();
-      const hint = candidates.length > 0
-        ? `; vaccine types covering them: ${candidates.map((t) => `${t} (${VaccineType.diseasesOf(t).join(', ')})`).join('; ')}`
-        : '; none of them is a target disease of any vaccine type';
+      const hint =
+        candidates.length > 0
+          ? `; vaccine types covering them: ${candidates.map((t) => `${t} (${VaccineType.diseasesOf(t).join(', ')})`).join('; ')}`
+          : '; none of them is a target disease of any vaccine type';
       const sorted = [...new Set(known)].sort().join(', ');
-      return [issue('immunization.protocolApplied.targetDisease.vaccineType', TD, `${TD} codes {${sorted}} must be exactly the disease set of one vaccine type${hint}`)];
+      return [
+        issue(
+          'immunization.protocolApplied.targetDisease.vaccineType',
+          TD,
+          `${TD} codes {${sorted}} must be exactly the disease set of one vaccine type${hint}`,
+        ),
+      ];
     },
   },
   {
@@ -325,9 +427,13 @@ export const eventRules: Rule[] = [
       if (sent.length === 1) return OK;
       const path = 'Immunization.protocolApplied[0].doseNumber';
       return [
-        issue('immunization.protocolApplied.doseNumber.choice', path, sent.length === 0
-          ? `${path}[x] is required: send doseNumberPositiveInt (1 to 9) or doseNumberString`
-          : `${path}[x]: send only one of doseNumberPositiveInt and doseNumberString, not both`),
+        issue(
+          'immunization.protocolApplied.doseNumber.choice',
+          path,
+          sent.length === 0
+            ? `${path}[x] is required: send doseNumberPositiveInt (1 to 9) or doseNumberString`
+            : `${path}[x]: send only one of doseNumberPositiveInt and doseNumberString, not both`,
+        ),
       ];
     },
   },
@@ -339,10 +445,22 @@ export const eventRules: Rule[] = [
       const path = 'Immunization.protocolApplied[0].doseNumberPositiveInt';
       // `1.0` parses to 1: the body reader noted how the number was written (fhir/integer-tokens.ts).
       if (typeof v === 'number' && Number.isInteger(v) && writtenAsDecimal(resource, 'doseNumberPositiveInt')) {
-        return [issue('immunization.protocolApplied.doseNumberPositiveInt.range', path, `${path} must be a whole number from 1 to 9 written without a decimal point or exponent (send ${v}, not a decimal)`)];
+        return [
+          issue(
+            'immunization.protocolApplied.doseNumberPositiveInt.range',
+            path,
+            `${path} must be a whole number from 1 to 9 written without a decimal point or exponent (send ${v}, not a decimal)`,
+          ),
+        ];
       }
       if (v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 9)) return OK;
-      return [issue('immunization.protocolApplied.doseNumberPositiveInt.range', path, `${path} must be a whole number from 1 to 9, not ${show(v)}`)];
+      return [
+        issue(
+          'immunization.protocolApplied.doseNumberPositiveInt.range',
+          path,
+          `${path} must be a whole number from 1 to 9, not ${show(v)}`,
+        ),
+      ];
     },
   },
   {
@@ -350,7 +468,9 @@ export const eventRules: Rule[] = [
     section: '§4',
     check: ({ resource }) => {
       const v = protocol(resource)?.doseNumberString;
-      return v === undefined ? OK : requiredText('immunization.protocolApplied.doseNumberString.nonEmpty', 'Immunization.protocolApplied[0].doseNumberString', v);
+      return v === undefined
+        ? OK
+        : requiredText('immunization.protocolApplied.doseNumberString.nonEmpty', 'Immunization.protocolApplied[0].doseNumberString', v);
     },
   },
 ];

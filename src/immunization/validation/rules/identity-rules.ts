@@ -8,7 +8,13 @@ export const identityRules: Rule[] = [
     section: '§1',
     check: ({ resource, mode }) =>
       mode === 'create' && resource.id !== undefined
-        ? [issue('immunization.id.absentOnCreate', 'Immunization.id', 'Immunization.id must not be sent on create: the server assigns the id')]
+        ? [
+            issue(
+              'immunization.id.absentOnCreate',
+              'Immunization.id',
+              'Immunization.id must not be sent on create: the server assigns the id',
+            ),
+          ]
         : OK,
   },
   {
@@ -18,7 +24,11 @@ export const identityRules: Rule[] = [
       if (mode !== 'update' || resource.id === pathId) return OK;
       const what = resource.id === undefined ? 'is missing' : `is ${show(resource.id)}`;
       return [
-        issue('immunization.id.matchesPath', 'Immunization.id', `Immunization.id must equal the id in the URL (${show(pathId)}) on update, but ${what}`),
+        issue(
+          'immunization.id.matchesPath',
+          'Immunization.id',
+          `Immunization.id must equal the id in the URL (${show(pathId)}) on update, but ${what}`,
+        ),
       ];
     },
   },

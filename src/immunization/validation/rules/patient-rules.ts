@@ -41,7 +41,9 @@ export const patientRules: Rule[] = [
     const list = p.node.identifier;
     if (!Array.isArray(list) || list.length <= 1) return OK;
     const path = `${p.path}.identifier`;
-    return [issue('patient.identifier.single', path, `${label(path)} must hold exactly one identifier (the NHS number), found ${list.length}`)];
+    return [
+      issue('patient.identifier.single', path, `${label(path)} must hold exactly one identifier (the NHS number), found ${list.length}`),
+    ];
   }),
   patientRule('patient.identifier.noExtension', (p) => {
     const identifier = singleIdentifier(p);
@@ -60,7 +62,8 @@ export const patientRules: Rule[] = [
     const identifier = singleIdentifier(p);
     if (!identifier) return OK;
     const path = `${p.path}.identifier[0].value`;
-    if (identifier.value === undefined) return [issue('patient.identifier.value', path, `${label(path)} is required: the patient's NHS number`)];
+    if (identifier.value === undefined)
+      return [issue('patient.identifier.value', path, `${label(path)} is required: the patient's NHS number`)];
     const problem = NhsNumber.problem(identifier.value);
     return problem ? [issue('patient.identifier.value', path, `${label(path)} ${show(identifier.value)} ${problem}`)] : OK;
   }),
@@ -75,7 +78,9 @@ export const patientRules: Rule[] = [
     const missing = requiredText('patient.name.family', path, family);
     if (missing.length > 0 || typeof family !== 'string') return missing;
     const n = family.length <= MAX_FAMILY ? family.length : length(family);
-    return n > MAX_FAMILY ? [issue('patient.name.family', path(), `${label(path())} must be at most ${MAX_FAMILY} characters, it has ${n}`)] : OK;
+    return n > MAX_FAMILY
+      ? [issue('patient.name.family', path(), `${label(path())} must be at most ${MAX_FAMILY} characters, it has ${n}`)]
+      : OK;
   }),
   patientRule('patient.name.given', (p, input) => {
     const rule = 'patient.name.given';

@@ -29,7 +29,13 @@ function codingRules(element: 'site' | 'route'): Rule[] {
           if (!isObject(c) || typeof c.system !== 'string') return;
           const first = seen.get(c.system);
           if (first === undefined) return void seen.set(c.system, i);
-          out.push(issue(`immunization.${element}.coding.systemsUnique`, `${base}[${i}].system`, `${base}[${i}].system ${show(c.system)} is already used by ${element}.coding[${first}]: each code system may appear once`));
+          out.push(
+            issue(
+              `immunization.${element}.coding.systemsUnique`,
+              `${base}[${i}].system`,
+              `${base}[${i}].system ${show(c.system)} is already used by ${element}.coding[${first}]: each code system may appear once`,
+            ),
+          );
         });
         return out;
       },
@@ -44,7 +50,8 @@ function codingRules(element: 'site' | 'route'): Rule[] {
         const out: ValidationIssue[] = [];
         for (let i = 0; i < codings.length; i++) {
           const c: unknown = codings[i];
-          if (isObject(c) && c.system === SNOMED_SYSTEM) out.push(...optionalText(`immunization.${element}.coding.snomedDisplay`, () => `${base}[${i}].display`, c.display));
+          if (isObject(c) && c.system === SNOMED_SYSTEM)
+            out.push(...optionalText(`immunization.${element}.coding.snomedDisplay`, () => `${base}[${i}].display`, c.display));
         }
         return out;
       },
@@ -77,7 +84,13 @@ export const productRules: Rule[] = [
     check: ({ resource }) => {
       const value = resource.expirationDate;
       if (value === undefined || isRealDate(value)) return OK;
-      return [issue('immunization.expirationDate.format', 'Immunization.expirationDate', `Immunization.expirationDate must be a real calendar date written YYYY-MM-DD, not ${show(value)}`)];
+      return [
+        issue(
+          'immunization.expirationDate.format',
+          'Immunization.expirationDate',
+          `Immunization.expirationDate must be a real calendar date written YYYY-MM-DD, not ${show(value)}`,
+        ),
+      ];
     },
   },
   ...codingRules('site'),
@@ -89,7 +102,8 @@ export const productRules: Rule[] = [
       const q = resource.doseQuantity;
       if (!isObject(q)) return OK;
       const out: ValidationIssue[] = [];
-      for (const part of DOSE_TEXT) out.push(...optionalText('immunization.doseQuantity.nonEmpty', () => `Immunization.doseQuantity.${part}`, q[part]));
+      for (const part of DOSE_TEXT)
+        out.push(...optionalText('immunization.doseQuantity.nonEmpty', () => `Immunization.doseQuantity.${part}`, q[part]));
       return out;
     },
   },
@@ -99,7 +113,13 @@ export const productRules: Rule[] = [
     check: ({ resource }) => {
       const q = resource.doseQuantity;
       if (!isObject(q) || q.code === undefined || q.system !== undefined) return OK;
-      return [issue('immunization.doseQuantity.codeNeedsSystem', 'Immunization.doseQuantity.system', 'Immunization.doseQuantity.system is required when doseQuantity.code is sent (the unit code system, e.g. http://unitsofmeasure.org)')];
+      return [
+        issue(
+          'immunization.doseQuantity.codeNeedsSystem',
+          'Immunization.doseQuantity.system',
+          'Immunization.doseQuantity.system is required when doseQuantity.code is sent (the unit code system, e.g. http://unitsofmeasure.org)',
+        ),
+      ];
     },
   },
 ];

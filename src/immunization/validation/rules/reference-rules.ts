@@ -50,7 +50,12 @@ function organizationIdentifierRule(part: 'system' | 'value'): Rule {
       if (i < 0) return OK;
       const identifier = actorOf(performers(input.resource)?.[i])?.identifier;
       const value = isObject(identifier) ? identifier[part] : undefined;
-      return requiredText(id, () => `Immunization.performer[${i}].actor.identifier.${part}`, value, ' (the ODS code of the organisation responsible)');
+      return requiredText(
+        id,
+        () => `Immunization.performer[${i}].actor.identifier.${part}`,
+        value,
+        ' (the ODS code of the organisation responsible)',
+      );
     },
   };
 }
@@ -81,10 +86,13 @@ export const referenceRules: Rule[] = [
     check: (input) => {
       const rule = 'immunization.performer.organization';
       const what = 'exactly one performer whose actor.type is "Organization" (the organisation responsible)';
-      if (input.resource.performer === undefined) return [issue(rule, 'Immunization.performer', `Immunization.performer is required: it must hold ${what}`)];
+      if (input.resource.performer === undefined)
+        return [issue(rule, 'Immunization.performer', `Immunization.performer is required: it must hold ${what}`)];
       if (!performers(input.resource)) return OK;
       const n = organizationIndexes(input).length;
-      return n === 1 ? OK : [issue(rule, 'Immunization.performer', `Immunization.performer must hold ${what}, found ${n === 0 ? 'none' : n}`)];
+      return n === 1
+        ? OK
+        : [issue(rule, 'Immunization.performer', `Immunization.performer must hold ${what}, found ${n === 0 ? 'none' : n}`)];
     },
   },
   organizationIdentifierRule('system'),
@@ -103,7 +111,13 @@ export const referenceRules: Rule[] = [
         if (typeof ref !== 'string' || !ref.startsWith('#') || ids.includes(ref.slice(1))) return;
         const path = `Immunization.performer[${i}].actor.reference`;
         const known = ids.length > 0 ? `'#${ids[0]}'` : 'a contained Practitioner (there is none)';
-        out.push(issue('immunization.performer.reference.contained', path, `${path} ${show(ref)} is a local reference that does not point to the contained Practitioner: a '#' reference in performer may only be ${known}`));
+        out.push(
+          issue(
+            'immunization.performer.reference.contained',
+            path,
+            `${path} ${show(ref)} is a local reference that does not point to the contained Practitioner: a '#' reference in performer may only be ${known}`,
+          ),
+        );
       });
       return out;
     },
@@ -121,10 +135,22 @@ export const referenceRules: Rule[] = [
       for (let i = 0; i < list.length; i++) if (actorOf(list[i])?.reference === target) refs.push(i);
       if (refs.length === 1) return OK;
       if (refs.length === 0) {
-        return [issue(rule, 'Immunization.performer', `The contained Practitioner must be referenced by exactly one Immunization.performer (actor.reference '${target}'), found none`)];
+        return [
+          issue(
+            rule,
+            'Immunization.performer',
+            `The contained Practitioner must be referenced by exactly one Immunization.performer (actor.reference '${target}'), found none`,
+          ),
+        ];
       }
       const path = `Immunization.performer[${refs[1]}].actor.reference`;
-      return [issue(rule, path, `The contained Practitioner must be referenced by exactly one Immunization.performer, but '${target}' appears ${refs.length} times`)];
+      return [
+        issue(
+          rule,
+          path,
+          `The contained Practitioner must be referenced by exactly one Immunization.performer, but '${target}' appears ${refs.length} times`,
+        ),
+      ];
     },
   },
 ];

@@ -13,6 +13,7 @@ export class DeleteSubscriptionHandler implements ICommandHandler<DeleteSubscrip
   ) {}
 
   async execute(cmd: DeleteSubscription): Promise<void> {
-    if (!(await this.store.delete(this.db, cmd.id, cmd.principal.supplier.name))) throw Errors.notFound(`Subscription ${cmd.id} does not exist.`);
+    if (!(await this.store.delete(this.db, cmd.id, cmd.principal.supplier.name)))
+      throw Errors.notFound(`Subscription ${cmd.id} does not exist.`);
   }
 }

@@ -25,7 +25,9 @@ export class UpdateSubscriptionHandler implements ICommandHandler<UpdateSubscrip
       const current = await this.store.findOwned(this.db, cmd.id, supplier);
       if (current === null) throw Errors.notFound(`Subscription ${cmd.id} does not exist.`);
       if (cmd.ifMatch !== null && cmd.ifMatch !== current.version) {
-        throw Errors.preconditionFailed(`If-Match names version ${cmd.ifMatch} but Subscription ${cmd.id} is at version ${current.version}.`);
+        throw Errors.preconditionFailed(
+          `If-Match names version ${cmd.ifMatch} but Subscription ${cmd.id} is at version ${current.version}.`,
+        );
       }
       const r = await this.checker.check(cmd.body, cmd.id, cmd.principal, current.status);
       const updated = await this.store.replace(this.db, cmd.id, supplier, current.version, r, new Date());

@@ -30,12 +30,20 @@ export class MergePatientHandler implements ICommandHandler<MergePatient, MergeR
 
   async execute(cmd: MergePatient): Promise<MergeResult> {
     const problems: { diagnostics: string; expression: string }[] = [];
-    for (const [name, value] of [['source-patient-identifier', cmd.from], ['target-patient-identifier', cmd.to]] as const) {
+    for (const [name, value] of [
+      ['source-patient-identifier', cmd.from],
+      ['target-patient-identifier', cmd.to],
+    ] as const) {
       const problem = NhsNumber.problem(value);
-      if (problem) problems.push({ diagnostics: `${name}: the NHS number ${problem}.`, expression: `Parameters.parameter.where(name='${name}').valueIdentifier.value` });
+      if (problem)
+        problems.push({
+          diagnostics: `${name}: the NHS number ${problem}.`,
+          expression: `Parameters.parameter.where(name='${name}').valueIdentifier.value`,
+        });
     }
     if (problems.length) throw Errors.invariants(problems);
-    if (cmd.from === cmd.to) throw Errors.invariant('source-patient-identifier and target-patient-identifier must be different NHS numbers.');
+    if (cmd.from === cmd.to)
+      throw Errors.invariant('source-patient-identifier and target-patient-identifier must be different NHS numbers.');
     if (cmd.principal && !cmd.principal.supplier.roles.includes(PATIENT_ADMIN_ROLE)) {
       throw Errors.forbidden(`Supplier ${cmd.principal.supplier.name} may not merge patients (needs the ${PATIENT_ADMIN_ROLE} role).`);
     }
@@ -43,7 +51,13 @@ export class MergePatientHandler implements ICommandHandler<MergePatient, MergeR
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.db.withTransaction((tx) => this.merge(tx, cmd));
-        this.logger.info('patient merged', { from: cmd.from, to: result.current, moved: result.moved, recorded: result.recorded, by: cmd.recordedBy });
+        this.logger.info('patient merged', {
+          from: cmd.from,
+          to: result.current,
+          moved: result.moved,
+          recorded: result.recorded,
+          by: cmd.recordedBy,
+        });
         try {
           this.events.publish(new PatientMerged(cmd.from, result.current, result.moved, cmd.recordedBy));
         } catch (e) {
@@ -66,7 +80,8 @@ export class MergePatientHandler implements ICommandHandler<MergePatient, MergeR
     if (target?.status === 'invalidated') throw Errors.invariant('target-patient-identifier: the NHS number is no longer valid.');
     // The register points every superseded number at the current one, so this is the chain's end.
     const current = target?.supersededBy ?? cmd.to;
-    if (current === cmd.from) throw Errors.invariant('The merge would make a cycle: the target NHS number has itself been merged into the source.');
+    if (current === cmd.from)
+      throw Errors.invariant('The merge would make a cycle: the target NHS number has itself been merged into the source.');
 
     let from: string[];
     let recorded: boolean;

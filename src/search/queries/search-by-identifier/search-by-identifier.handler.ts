@@ -29,7 +29,14 @@ export class SearchByIdentifierHandler implements IQueryHandler<SearchImmunizati
       next: null,
       warnings: [],
       count: c.count,
-      applied: { kind: 'identifier', system: c.system, value: c.value, elements: c.elements, include: c.include, count: c.countGiven ? c.count : null },
+      applied: {
+        kind: 'identifier',
+        system: c.system,
+        value: c.value,
+        elements: c.elements,
+        include: c.include,
+        count: c.countGiven ? c.count : null,
+      },
     };
   }
 }

@@ -55,11 +55,23 @@ describe('SearchByPatientHandler', () => {
     const page = await run(criteria(), principal('*.S'));
     expect(page.rows.map((r) => r.id)).toEqual(['f2', 'c1', 'f1']);
     expect(page).toMatchObject({ total: 3, next: null, warnings: [], count: 1000 });
-    expect(page.applied).toEqual({ kind: 'patient', nhsNumber: NHS, types: ['COVID', 'FLU'], diseaseCodes: null, dateFrom: null, dateTo: null, include: false, count: null });
+    expect(page.applied).toEqual({
+      kind: 'patient',
+      nhsNumber: NHS,
+      types: ['COVID', 'FLU'],
+      diseaseCodes: null,
+      dateFrom: null,
+      dateTo: null,
+      include: false,
+      count: null,
+    });
   });
 
   it('searches only the permitted types and adds an unauthorized warning', async () => {
-    const page = await run(criteria({ warnings: [{ severity: 'warning', code: 'invalid', diagnostics: 'earlier' }] }), principal('FLU.S', 'COVID.CRUD'));
+    const page = await run(
+      criteria({ warnings: [{ severity: 'warning', code: 'invalid', diagnostics: 'earlier' }] }),
+      principal('FLU.S', 'COVID.CRUD'),
+    );
     expect(reads.queries.at(-1)!.types).toEqual(['FLU']);
     expect(page.rows.map((r) => r.id)).toEqual(['f2', 'f1']);
     expect(page.warnings.map((w) => [w.severity, w.code])).toEqual([
@@ -78,7 +90,15 @@ describe('SearchByPatientHandler', () => {
   });
 
   it('keeps in the self link only the diseases a permitted type covers', async () => {
-    const c = criteria({ selection: { by: 'disease', diseases: [{ code: '14189004', types: ['MMR', 'MMRV'] }, { code: '6142004', types: ['FLU'] }] } });
+    const c = criteria({
+      selection: {
+        by: 'disease',
+        diseases: [
+          { code: '14189004', types: ['MMR', 'MMRV'] },
+          { code: '6142004', types: ['FLU'] },
+        ],
+      },
+    });
     const page = await run(c, principal('MMR.S'));
     expect(reads.queries.at(-1)!.types).toEqual(['MMR']);
     expect(page.applied).toMatchObject({ types: null, diseaseCodes: ['14189004'] });
