@@ -5,7 +5,7 @@ import { SupplierRegistry } from './supplier-registry';
 /**
  * `npm run -s token -- --supplier NAME [--client CLIENT_ID] [--ttl SECONDS]`: prints an access token
  * for that supplier, signed with the same key the server's token endpoint uses, with the endpoint's
- * lifetime (ACCESS_TOKEN_TTL_SECONDS) unless --ttl asks for another (60–86400 s).
+ * lifetime (ACCESS_TOKEN_TTL_SECONDS) unless --ttl asks for a shorter one (from 60 s).
  */
 async function main() {
   const args = process.argv.slice(2);
@@ -18,9 +18,14 @@ async function main() {
   let config = loadConfig();
   const ttl = opt('ttl');
   if (ttl !== undefined) {
+    // The server refuses its own tokens that live longer than ACCESS_TOKEN_TTL_SECONDS, so --ttl can
+    // only shorten; a longer session needs a larger ACCESS_TOKEN_TTL_SECONDS for server and CLI alike.
     const seconds = Number(ttl);
-    if (!/^\d+$/.test(ttl) || seconds < 60 || seconds > 86400)
-      throw new ConfigError(`--ttl must be a whole number of seconds from 60 to 86400 (got "${ttl}")`);
+    const longest = config.accessTokenTtlSeconds;
+    if (!/^\d+$/.test(ttl) || seconds < 60 || seconds > longest)
+      throw new ConfigError(
+        `--ttl must be a whole number of seconds from 60 to ${longest} (ACCESS_TOKEN_TTL_SECONDS; the server refuses longer-lived tokens) (got "${ttl}")`,
+      );
     config = { ...config, accessTokenTtlSeconds: seconds };
   }
   if (config.dataDir === 'memory://' && !config.authSigningKeyFile) {

@@ -161,14 +161,21 @@ describe('the server process', () => {
           expect(await cliBad.exit).toBe(1);
           expect(cliBad.stderr()).toMatch(/no supplier named NOBODY/);
 
-          // --ttl: a longer-lived token for a Swagger UI or curl session.
-          const cliTtl = run('src/auth/token-cli.ts', ['--supplier', 'EMIS', '--ttl', '3600'], vars);
+          // --ttl: a shorter-lived token; the server refuses its own tokens that outlive ACCESS_TOKEN_TTL_SECONDS.
+          const cliTtl = run('src/auth/token-cli.ts', ['--supplier', 'EMIS', '--ttl', '120'], vars);
           expect(await cliTtl.exit).toBe(0);
-          const long = await jwtVerify(cliTtl.stdout().trim(), createLocalJWKSet(jwks), { issuer: `http://localhost:${vars.PORT}` });
-          expect((long.payload.exp as number) - (long.payload.iat as number)).toBe(3600);
-          const cliTtlBad = run('src/auth/token-cli.ts', ['--supplier', 'EMIS', '--ttl', '5'], vars);
-          expect(await cliTtlBad.exit).toBe(1);
-          expect(cliTtlBad.stderr()).toMatch(/--ttl must be a whole number of seconds from 60 to 86400/);
+          const short = cliTtl.stdout().trim();
+          const verified = await jwtVerify(short, createLocalJWKSet(jwks), { issuer: `http://localhost:${vars.PORT}` });
+          expect((verified.payload.exp as number) - (verified.payload.iat as number)).toBe(120);
+          const withShort = await fetch(`${base()}/immunisation-fhir-api/FHIR/R4/Immunization/${randomUUID()}`, {
+            headers: { Authorization: `Bearer ${short}` },
+          });
+          expect(withShort.status).toBe(404);
+          for (const bad of ['5', '3600']) {
+            const cliTtlBad = run('src/auth/token-cli.ts', ['--supplier', 'EMIS', '--ttl', bad], vars);
+            expect(await cliTtlBad.exit).toBe(1);
+            expect(cliTtlBad.stderr()).toMatch(/--ttl must be a whole number of seconds from 60 to 599 \(ACCESS_TOKEN_TTL_SECONDS/);
+          }
         } finally {
           r.child.kill('SIGTERM');
         }
