@@ -156,26 +156,40 @@ describe('batch files', () => {
   });
 
   it('a row that breaks its transaction (not a client error) fails alone: the chunk is re-run row by row with savepoints', async () => {
-    // An identifier too large for the unique index: the INSERT fails in the database, after validation.
-    const huge = require('node:crypto').randomBytes(4000).toString('hex');
-    // All three in one lane, hence one chunk (BATCH_CHUNK_ROWS 3).
-    const lanes = t.config.batch.lanes;
-    const laneOfId = (v: string) => laneOf({ n: 0, values: rowValues(fluRow(v)) }, lanes);
-    const sameLane = (tag: string) => {
-      for (;;) {
-        const v = id(tag);
-        if (laneOfId(v) === laneOfId(huge)) return v;
-      }
-    };
-    const [before, after] = [sameLane('sp1'), sameLane('sp2')];
-    const name = fileName('FLU', 'YGM41');
-    expect((await emis.upload(name, fileOf([fluRow(before), fluRow(huge), fluRow(after)]))).status).toBe(202);
-    expect(await emis.settled(name)).toMatchObject({ status: 'processed', rows: { total: 3, succeeded: 2, failed: 1 } });
-    const lines = csvRows((await emis.busAck(name)).text).slice(1);
-    expect(lines.map((l) => l[0].split('^')[1])).toEqual(['2']);
-    expect(lines[0][13]).toMatch(/could not be applied/);
-    for (const v of [before, after]) expect(await byIdentifier(v)).toHaveLength(1);
-    expect(t.logger.entries.some((e) => e.msg === 'batch row failed unexpectedly' && e.row === 2)).toBe(true);
+    // Validation now refuses every value the database would refuse, so the database is made to fail
+    // for one identifier by a trigger of the test's own: the INSERT fails after validation.
+    const poison = id('poison');
+    const db = t.app.get(Database);
+    await db.query(`CREATE FUNCTION test_refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.identifier_value = '${poison}' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF;
+        RETURN NEW;
+      END $$`);
+    await db.query(`CREATE TRIGGER test_refuse_poison BEFORE INSERT ON immunization FOR EACH ROW EXECUTE FUNCTION test_refuse_poison()`);
+    try {
+      // All three in one lane, hence one chunk (BATCH_CHUNK_ROWS 3).
+      const lanes = t.config.batch.lanes;
+      const laneOfId = (v: string) => laneOf({ n: 0, values: rowValues(fluRow(v)) }, lanes);
+      const sameLane = (tag: string) => {
+        for (;;) {
+          const v = id(tag);
+          if (laneOfId(v) === laneOfId(poison)) return v;
+        }
+      };
+      const [before, after] = [sameLane('sp1'), sameLane('sp2')];
+      const name = fileName('FLU', 'YGM41');
+      expect((await emis.upload(name, fileOf([fluRow(before), fluRow(poison), fluRow(after)]))).status).toBe(202);
+      expect(await emis.settled(name)).toMatchObject({ status: 'processed', rows: { total: 3, succeeded: 2, failed: 1 } });
+      const lines = csvRows((await emis.busAck(name)).text).slice(1);
+      expect(lines.map((l) => l[0].split('^')[1])).toEqual(['2']);
+      expect(lines[0][13]).toMatch(/could not be applied/);
+      for (const v of [before, after]) expect(await byIdentifier(v)).toHaveLength(1);
+      expect(await byIdentifier(poison)).toHaveLength(0);
+      expect(t.logger.entries.some((e) => e.msg === 'batch row failed unexpectedly' && e.row === 2)).toBe(true);
+    } finally {
+      await db.query(`DROP TRIGGER test_refuse_poison ON immunization`);
+      await db.query(`DROP FUNCTION test_refuse_poison()`);
+    }
   });
 
   it('a row needs the permission for its operation', async () => {

@@ -169,12 +169,17 @@ describe('notification delivery', () => {
         .map((g) => eventNumberOf(g.body)),
     ).toEqual(new Array(MAX_ATTEMPTS).fill(1));
 
-    const { rows } = await t.app
-      .get(Database)
-      .query<{ event_number: string; outcome: string; status_code: number | null; error: string | null; duration_ms: number }>(
-        'SELECT event_number::text, outcome, status_code, error, duration_ms FROM notification_attempt WHERE subscription_id = $1 ORDER BY id',
-        [sub],
-      );
+    // Attempts are recorded behind the deliveries: wait until the last one is written, then compare all.
+    const attempts = () =>
+      t.app
+        .get(Database)
+        .query<{ event_number: string; outcome: string; status_code: number | null; error: string | null; duration_ms: number }>(
+          'SELECT event_number::text, outcome, status_code, error, duration_ms FROM notification_attempt WHERE subscription_id = $1 ORDER BY id',
+          [sub],
+        );
+    const expectedAttempts = MAX_ATTEMPTS - 1 + made.length;
+    await eventually(async () => (await attempts()).rows.length >= expectedAttempts, 15_000, 'every attempt recorded');
+    const { rows } = await attempts();
     expect(rows.map((r) => [r.event_number, r.outcome, r.status_code])).toEqual([
       ...new Array(MAX_ATTEMPTS - 1).fill(['1', 'failed', 503]),
       ...made.map((_, i) => [String(i + 1), 'delivered', 200]),

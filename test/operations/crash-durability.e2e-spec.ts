@@ -60,7 +60,7 @@ describe(`crash durability: kill -9 under concurrent writes (${onPostgres ? 'Pos
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: String(WRITERS + 4),
       SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
-      SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1',
+      SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*',
       NOTIFICATION_POLL_MS: '100',
       NOTIFICATION_RETRY_BASE_MS: '50',
       NOTIFICATION_RETRY_MAX_MS: '500',

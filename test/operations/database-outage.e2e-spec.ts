@@ -33,7 +33,7 @@ describe('database outage while serving (PostgreSQL)', () => {
       DATA_DIR: join(dir, 'data'),
       DATABASE_URL: pg.url({ database: 'imms' }),
       SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
-      SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1',
+      SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*',
       NOTIFICATION_POLL_MS: '200',
       NOTIFICATION_RETRY_BASE_MS: '50',
       NOTIFICATION_RETRY_MAX_MS: '500',

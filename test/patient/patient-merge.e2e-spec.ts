@@ -68,7 +68,7 @@ describe('patient merges ($merge, search, validation, notifications)', () => {
     rx = await new Receiver().start();
     t = await startTestApp({
       suppliers: suppliers(),
-      env: { NOTIFICATION_RELAY_ENABLED: 'true', SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1', NOTIFICATION_POLL_MS: '50' },
+      env: { NOTIFICATION_RELAY_ENABLED: 'true', SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*', NOTIFICATION_POLL_MS: '50' },
     });
     h = helpers(t);
   });

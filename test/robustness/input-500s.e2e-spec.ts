@@ -15,7 +15,7 @@ describe('input that used to reach the database as a 500', () => {
   let t: TestApp;
   let token: string;
   beforeAll(async () => {
-    t = await startTestApp({ env: { SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1', NATS_URL: '' } });
+    t = await startTestApp({ env: { SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*', NATS_URL: '' } });
     token = await t.tokenFor('ALL');
   }, 180000); // start-up alone can take a minute on a loaded CI machine
   afterAll(() => t?.close());
