@@ -1,6 +1,9 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { JsonLogger } from '../logging/json-logger';
-import { ApplyImmunizationRowHandler } from './commands/apply-immunization-row/apply-immunization-row.handler';
+import {
+  ApplyImmunizationRowHandler,
+  ApplyImmunizationRowsHandler,
+} from './commands/apply-immunization-row/apply-immunization-row.handler';
 import { CreateImmunizationHandler } from './commands/create-immunization/create-immunization.handler';
 import { DeleteImmunizationHandler } from './commands/delete-immunization/delete-immunization.handler';
 import { ImmunizationWriter } from './commands/immunization-writer';
@@ -29,6 +32,7 @@ import { warmUpValidation } from './validation/validate-immunization';
     DeleteImmunizationHandler,
     MovePatientRecordsHandler,
     ApplyImmunizationRowHandler,
+    ApplyImmunizationRowsHandler,
     ExportChangesHandler,
     ReadImmunizationHandler,
     ImmunizationHistoryHandler,

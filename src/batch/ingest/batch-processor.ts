@@ -7,7 +7,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Database, isUniqueViolation, Tx } from '../../database/database';
 import { FhirError } from '../../fhir/operation-outcome';
 import { JsonLogger } from '../../logging/json-logger';
-import { ApplyImmunizationRow, ImmunizationChange, ImmunizationChanged, RowAction } from '../../immunization/public';
+import { ApplyImmunizationRow, ApplyImmunizationRows, ImmunizationChange, ImmunizationChanged, RowAction } from '../../immunization/public';
 import { PipeCsvParser } from '../domain/csv';
 import { emptyFlat, FLAT_FIELDS, FlatRecord, flatToFhir } from '../domain/flat-record';
 import { BatchFileRow, BatchStore, FailureRow, LeaseLost } from '../infrastructure/batch.store';
@@ -343,21 +343,22 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     chunk: FileRow[],
     savepoints: boolean,
   ): Promise<RowOutcome[]> {
-    const outcomes: RowOutcome[] = [];
-    for (const row of chunk) {
-      if (savepoints) await tx.query('SAVEPOINT batch_row');
-      try {
-        outcomes.push({ ok: true, change: await this.applyRow(tx, file, principal, row) });
-        if (savepoints) await tx.query('RELEASE SAVEPOINT batch_row');
-      } catch (e) {
-        const clientCaused = e instanceof FhirError || e instanceof RowFailure;
-        if (!clientCaused && !savepoints) throw new ChunkPoisoned(e);
-        if (savepoints) await tx.query('ROLLBACK TO SAVEPOINT batch_row');
-        if (!clientCaused)
-          this.logger.error('batch row failed unexpectedly', { file: file.file_name, row: row.n, error: (e as Error)?.message });
-        outcomes.push({ ok: false, failure: failureOf(row, e) });
+    const outcomes: RowOutcome[] = savepoints ? [] : await this.applyRows(tx, file, principal, chunk);
+    if (savepoints)
+      for (const row of chunk) {
+        if (savepoints) await tx.query('SAVEPOINT batch_row');
+        try {
+          outcomes.push({ ok: true, change: await this.applyRow(tx, file, principal, row) });
+          if (savepoints) await tx.query('RELEASE SAVEPOINT batch_row');
+        } catch (e) {
+          const clientCaused = e instanceof FhirError || e instanceof RowFailure;
+          if (!clientCaused && !savepoints) throw new ChunkPoisoned(e);
+          if (savepoints) await tx.query('ROLLBACK TO SAVEPOINT batch_row');
+          if (!clientCaused)
+            this.logger.error('batch row failed unexpectedly', { file: file.file_name, row: row.n, error: (e as Error)?.message });
+          outcomes.push({ ok: false, failure: failureOf(row, e) });
+        }
       }
-    }
     const failures = outcomes.filter((o): o is { ok: false; failure: FailureRow } => !o.ok).map((o) => o.failure);
     await this.store.recordProgress(
       tx,
@@ -376,7 +377,50 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     return outcomes;
   }
 
+  /**
+   * The fast path: the whole chunk through one ApplyImmunizationRows (a constant number of
+   * statements per chunk). Client-caused failures come back per row; anything else poisons the chunk.
+   */
+  private async applyRows(tx: Tx, file: BatchFileRow, principal: Principal, chunk: FileRow[]): Promise<RowOutcome[]> {
+    const outcomes: RowOutcome[] = new Array<RowOutcome>(chunk.length);
+    const asked: { k: number; cmd: ReturnType<typeof rowCommand> }[] = [];
+    chunk.forEach((row, k) => {
+      try {
+        asked.push({ k, cmd: rowCommand(file, principal, row) });
+      } catch (e) {
+        if (!(e instanceof FhirError || e instanceof RowFailure)) throw new ChunkPoisoned(e);
+        outcomes[k] = { ok: false, failure: failureOf(row, e) };
+      }
+    });
+    let results;
+    try {
+      results = await this.commands.execute(
+        new ApplyImmunizationRows(
+          tx,
+          asked.map((a) => a.cmd),
+          principal,
+        ),
+      );
+    } catch (e) {
+      throw new ChunkPoisoned(e);
+    }
+    asked.forEach((a, j) => {
+      const res = results[j];
+      outcomes[a.k] = res.ok ? { ok: true, change: res.change } : { ok: false, failure: failureOf(chunk[a.k], res.error) };
+    });
+    return outcomes;
+  }
+
   private async applyRow(tx: Tx, file: BatchFileRow, principal: Principal, row: FileRow): Promise<ImmunizationChange> {
+    const c = rowCommand(file, principal, row);
+    const applied = await this.commands.execute(new ApplyImmunizationRow(tx, c.action, c.identifier, c.body, principal));
+    return applied.change;
+  }
+}
+
+/** A row's checks that need no database, and the row as the Immunization module's command takes it. */
+function rowCommand(file: BatchFileRow, principal: Principal, row: FileRow) {
+  {
     const r = recordOf(row.values);
     const action = r.ACTION_FLAG.toUpperCase();
     if (action !== 'NEW' && action !== 'UPDATE' && action !== 'DELETE') {
@@ -389,10 +433,7 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       throw new RowFailure(`The row has ${row.values.length} values; a row needs ${FLAT_FIELDS.length}, one per header.`);
     }
     const body = action === 'DELETE' ? null : flatToFhir(r, file.vaccine_type);
-    const applied = await this.commands.execute(
-      new ApplyImmunizationRow(tx, action, { system: r.UNIQUE_ID_URI, value: r.UNIQUE_ID }, body, principal),
-    );
-    return applied.change;
+    return { action: action as RowAction, identifier: { system: r.UNIQUE_ID_URI, value: r.UNIQUE_ID }, body };
   }
 }
 

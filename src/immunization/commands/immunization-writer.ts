@@ -179,6 +179,78 @@ export class ImmunizationWriter {
     return changes;
   }
 
+  /**
+   * apply() for many independent records in one transaction (a batch chunk: at most one write per
+   * record): inserts, guarded updates (reinstates included) and deletes, then the event rows and
+   * the projections, each as one statement for the lot. A guard that finds a row changed
+   * underneath throws ConcurrentChange for the whole batch: the caller rolls back and goes row by row.
+   */
+  async applyMany(
+    tx: Tx,
+    items: {
+      decision: WriteDecision;
+      row: { id: string; facts: IncomingFacts; supplier: string; resource: Record<string, unknown> };
+      previous: StoredImmunization | null;
+    }[],
+    at: Date,
+  ): Promise<ImmunizationChange[]> {
+    if (items.length === 0) return [];
+    const write = (d: WriteDecision, row: (typeof items)[number]['row']) => ({
+      id: row.id,
+      version: d.newVersion,
+      identifier: row.facts.identifier,
+      nhsNumber: row.facts.nhsNumber,
+      vaccineType: row.facts.vaccineType,
+      occurrence: row.facts.occurrence,
+      supplier: row.supplier,
+      resource: row.resource,
+      at,
+    });
+    const inserts = items.filter((i) => i.decision.guard === null).map((i) => write(i.decision, i.row));
+    const deletes = items
+      .filter((i) => i.decision.operation === 'DELETE' && i.decision.guard && !i.decision.guard.wasDeleted)
+      .map((i) => ({ id: i.row.id, expectedVersion: i.decision.guard!.expectedVersion }));
+    const updates = items
+      .filter((i) => i.decision.guard !== null && !(i.decision.operation === 'DELETE' && !i.decision.guard.wasDeleted))
+      .map((i) => ({
+        w: write(i.decision, i.row),
+        guard: i.decision.guard!,
+        stayDeleted: i.decision.operation === 'DELETE',
+      }));
+    await this.repo.insertMany(tx, inserts, at);
+    if ((await this.repo.markDeletedMany(tx, deletes, at)) !== deletes.length) throw new ConcurrentChange();
+    if (updates.length > 0 && (await this.repo.updateGuardedMany(tx, updates, at)) !== updates.length) throw new ConcurrentChange();
+    const seqs = await this.repo.appendEvents(
+      tx,
+      items.map(({ decision: d, row }) => ({
+        id: row.id,
+        version: d.newVersion,
+        operation: d.operation,
+        supplier: row.supplier,
+        vaccineType: row.facts.vaccineType,
+        resource: row.resource,
+      })),
+      at,
+    );
+    const changes: ImmunizationChange[] = items.map(({ decision: d, row, previous }, i) => ({
+      eventSeq: seqs[i],
+      id: row.id,
+      version: d.newVersion,
+      operation: d.operation,
+      reinstated: d.reinstated,
+      supplier: row.supplier,
+      vaccineType: row.facts.vaccineType,
+      nhsNumber: row.facts.nhsNumber,
+      occurrence: row.facts.occurrence,
+      identifier: row.facts.identifier,
+      resource: row.resource,
+      recordedAt: at,
+      previous: previous ? { vaccineType: previous.vaccineType, nhsNumber: previous.nhsNumber, deleted: previous.deleted } : null,
+    }));
+    await this.projectors.projectMany(tx, changes);
+    return changes;
+  }
+
   private publish(change: ImmunizationChange | ImmunizationChange[]) {
     for (const c of Array.isArray(change) ? change : [change]) {
       try {

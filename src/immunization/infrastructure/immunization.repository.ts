@@ -119,6 +119,65 @@ export class ImmunizationRepository {
     return { byIdentifier: pick('identifier'), byRequestId: pick('request') };
   }
 
+  /**
+   * Every record (live or deleted) holding one of these identifiers, in one statement (a batch
+   * chunk). Keyed `system|value`; when an identifier has a live and a deleted row, the live one wins
+   * (as in findForCreate).
+   */
+  async findByIdentifiers(tx: Tx, identifiers: { system: string; value: string }[]): Promise<Map<string, StoredImmunization>> {
+    const found = new Map<string, StoredImmunization>();
+    if (identifiers.length === 0) return found;
+    const { rows } = await tx.query<Row>(
+      `SELECT ${COLUMNS} FROM immunization
+        WHERE (identifier_system, identifier_value) IN (SELECT k->>'s', k->>'v' FROM json_array_elements($1::json) AS k)`,
+      [JSON.stringify(identifiers.map((i) => ({ s: i.system, v: i.value })))],
+    );
+    for (const r of rows) {
+      const key = `${r.identifier_system}|${r.identifier_value}`;
+      const had = found.get(key);
+      if (!had || (had.deleted && !r.deleted)) found.set(key, toStored(r));
+    }
+    return found;
+  }
+
+  /** insert() for many new rows in one statement (a batch chunk). */
+  async insertMany(tx: Tx, writes: RowWrite[], at: Date): Promise<void> {
+    if (writes.length === 0) return;
+    const batch = writes.map((w) => ({
+      id: w.id,
+      version: w.version,
+      system: w.identifier.system,
+      value: w.identifier.value,
+      nhs: w.nhsNumber,
+      type: w.vaccineType,
+      occurrence: w.occurrence,
+      supplier: w.supplier,
+      resource: w.resource,
+    }));
+    await tx.query(
+      `INSERT INTO immunization (id, version, identifier_system, identifier_value, nhs_number, vaccine_type, occurrence,
+         supplier, resource, deleted_at, created_at, updated_at)
+       SELECT (v.j->>'id')::uuid, (v.j->>'version')::int, v.j->>'system', v.j->>'value', v.j->>'nhs', v.j->>'type',
+              v.j->>'occurrence', v.j->>'supplier', v.j->'resource', NULL, $2, $2
+         FROM json_array_elements($1::json) WITH ORDINALITY AS v(j, n)
+        ORDER BY v.n`,
+      [JSON.stringify(batch), at],
+    );
+  }
+
+  /** markDeleted() for many rows in one statement; returns how many were still at their expected version. */
+  async markDeletedMany(tx: Tx, rows: { id: string; expectedVersion: number }[], at: Date): Promise<number> {
+    if (rows.length === 0) return 0;
+    const { rows: done } = await tx.query(
+      `UPDATE immunization i SET deleted_at = $2, updated_at = $2
+         FROM json_array_elements($1::json) AS v(j)
+        WHERE i.id = (v.j->>'id')::uuid AND i.version = (v.j->>'expected')::int AND i.deleted_at IS NULL
+       RETURNING i.id`,
+      [JSON.stringify(rows.map((r) => ({ id: r.id, expected: r.expectedVersion }))), at],
+    );
+    return done.length;
+  }
+
   async insert(tx: Tx, w: RowWrite): Promise<void> {
     await tx.query(
       `INSERT INTO immunization (id, version, identifier_system, identifier_value, nhs_number, vaccine_type, occurrence,

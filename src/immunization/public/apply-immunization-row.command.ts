@@ -38,3 +38,24 @@ export class ApplyImmunizationRow extends Command<AppliedRow> {
     super();
   }
 }
+
+/** One row's result in ApplyImmunizationRows: its change, or the client-caused FhirError it failed with. */
+export type RowResult = { ok: true; change: ImmunizationChange } | { ok: false; error: unknown };
+
+/**
+ * Many rows (a batch chunk), in the caller's transaction, each with exactly ApplyImmunizationRow's
+ * semantics and trace, in a constant number of statements per run of distinct identifiers: one
+ * identifier lookup, validation and decisions in memory, then the batched writes. A row of an
+ * identifier already seen in the run starts a new run, so rows of one identifier apply in order.
+ * Results come back in the rows' order; a failing row fails alone (nothing written for it).
+ * Any other error may leave the transaction unusable: roll back and apply the rows one by one.
+ */
+export class ApplyImmunizationRows extends Command<RowResult[]> {
+  constructor(
+    readonly tx: Tx,
+    readonly rows: { action: RowAction; identifier: { system: string; value: string }; body: Record<string, unknown> | null }[],
+    readonly principal: Principal,
+  ) {
+    super();
+  }
+}

@@ -1,15 +1,69 @@
 import { randomUUID } from 'node:crypto';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { Errors } from '../../../fhir/operation-outcome';
-import { ImmunizationRecord, StoredImmunization } from '../../domain/immunization-record';
+import type { Principal } from '../../../auth/principal';
+import { Errors, FhirError } from '../../../fhir/operation-outcome';
+import { IncomingFacts, ImmunizationRecord, StoredImmunization, WriteDecision } from '../../domain/immunization-record';
 import { incomingFacts } from '../../domain/incoming-facts';
 import { representation } from '../../domain/representation';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
-import { AppliedRow, ApplyImmunizationRow } from '../../public/apply-immunization-row.command';
+import { AppliedRow, ApplyImmunizationRow, ApplyImmunizationRows, RowAction, RowResult } from '../../public/apply-immunization-row.command';
 import { ImmunizationWriter } from '../immunization-writer';
 import { assertValidImmunization } from '../validate-body';
 
 const label = (i: { system: string; value: string }) => `${i.system}|${i.value}`;
+
+interface RowIn {
+  action: RowAction;
+  identifier: { system: string; value: string };
+  body: Record<string, unknown> | null;
+}
+
+/** What a row will write, decided in memory from the stored record (or its absence). */
+interface Planned {
+  decision: WriteDecision;
+  row: { id: string; facts: IncomingFacts; supplier: string; resource: Record<string, unknown> };
+  previous: StoredImmunization | null;
+}
+
+/** A NEW row's checks that need no stored state (validation first, as the API's create). */
+function precheckNew(body: Record<string, unknown> | null): IncomingFacts {
+  assertValidImmunization(body, { mode: 'create' });
+  return incomingFacts(body as Record<string, unknown>);
+}
+
+/** The identifier a row's record is looked up by. */
+const lookupKey = (r: RowIn, newFacts: IncomingFacts | undefined) => (r.action === 'NEW' ? newFacts!.identifier : r.identifier);
+
+/** The row's decision against `stored` (the record holding its identifier), in the API's order. */
+function plan(r: RowIn, newFacts: IncomingFacts | undefined, stored: StoredImmunization | null, principal: Principal, at: Date): Planned {
+  const supplier = principal.supplier.name;
+  if (r.action === 'NEW') {
+    const facts = newFacts!;
+    const decision = ImmunizationRecord.decideCreate(stored, facts, principal);
+    const id = stored?.id ?? randomUUID();
+    const resource = representation(r.body as Record<string, unknown>, id, decision.newVersion, at);
+    return { decision, row: { id, facts, supplier, resource }, previous: stored };
+  }
+  if (r.action === 'UPDATE') {
+    if (stored === null) throw Errors.notFound(`No record has identifier ${label(r.identifier)}: nothing to update.`);
+    const body = { ...(r.body ?? {}), id: stored.id };
+    assertValidImmunization(body, { mode: 'update', pathId: stored.id });
+    const facts = incomingFacts(body);
+    // No E-Tag in a file: the update is based on whatever version is stored.
+    const decision = ImmunizationRecord.decideUpdate(stored, stored.id, facts, { version: stored.version, via: 'E-Tag' }, principal);
+    const resource = representation(body, stored.id, decision.newVersion, at);
+    return { decision, row: { id: stored.id, facts, supplier, resource }, previous: stored };
+  }
+  if (stored === null || stored.deleted) throw Errors.notFound(`No live record has identifier ${label(r.identifier)}: nothing to delete.`);
+  const decision = ImmunizationRecord.decideDelete(stored, stored.id, principal);
+  const facts = {
+    vaccineType: stored.vaccineType,
+    nhsNumber: stored.nhsNumber,
+    identifier: r.identifier,
+    occurrence: stored.occurrence,
+  };
+  return { decision, row: { id: stored.id, facts, supplier, resource: stored.resource }, previous: stored };
+}
 
 @CommandHandler(ApplyImmunizationRow)
 export class ApplyImmunizationRowHandler implements ICommandHandler<ApplyImmunizationRow, AppliedRow> {
@@ -19,47 +73,73 @@ export class ApplyImmunizationRowHandler implements ICommandHandler<ApplyImmuniz
   ) {}
 
   async execute(cmd: ApplyImmunizationRow): Promise<AppliedRow> {
-    const { tx, principal } = cmd;
-    const supplier = principal.supplier.name;
-    if (cmd.action === 'NEW') {
-      assertValidImmunization(cmd.body, { mode: 'create' });
-      const facts = incomingFacts(cmd.body);
-      const existing = (await this.repo.findForCreate(tx, facts.identifier, null)).byIdentifier;
-      const decision = ImmunizationRecord.decideCreate(existing, facts, principal);
-      const id = existing?.id ?? randomUUID();
-      const at = new Date();
-      const resource = representation(cmd.body, id, decision.newVersion, at);
-      const change = await this.writer.apply(tx, decision, { id, facts, supplier, resource, at, requestId: null }, existing);
-      return { id, version: decision.newVersion, change };
+    const newFacts = cmd.action === 'NEW' ? precheckNew(cmd.body) : undefined;
+    const stored = (await this.repo.findForCreate(cmd.tx, lookupKey(cmd, newFacts), null)).byIdentifier;
+    const at = new Date();
+    const p = plan(cmd, newFacts, stored, cmd.principal, at);
+    const change = await this.writer.apply(cmd.tx, p.decision, { ...p.row, at, requestId: null }, p.previous);
+    return { id: p.row.id, version: p.decision.newVersion, change };
+  }
+}
+
+@CommandHandler(ApplyImmunizationRows)
+export class ApplyImmunizationRowsHandler implements ICommandHandler<ApplyImmunizationRows, RowResult[]> {
+  constructor(
+    private readonly writer: ImmunizationWriter,
+    private readonly repo: ImmunizationRepository,
+  ) {}
+
+  async execute(cmd: ApplyImmunizationRows): Promise<RowResult[]> {
+    const results: RowResult[] = new Array<RowResult>(cmd.rows.length);
+    // Runs of rows with distinct identifiers; a repeated identifier starts the next run.
+    let run: { i: number; newFacts?: IncomingFacts; key: string }[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < cmd.rows.length; i++) {
+      const r = cmd.rows[i];
+      let newFacts: IncomingFacts | undefined;
+      if (r.action === 'NEW') {
+        try {
+          newFacts = precheckNew(r.body);
+        } catch (e) {
+          if (!(e instanceof FhirError)) throw e;
+          results[i] = { ok: false, error: e };
+          continue;
+        }
+      }
+      const key = label(lookupKey(r, newFacts));
+      if (seen.has(key)) {
+        await this.applyRun(cmd, run, results);
+        run = [];
+        seen.clear();
+      }
+      seen.add(key);
+      run.push({ i, newFacts, key });
     }
-    const stored: StoredImmunization | null = (await this.repo.findForCreate(tx, cmd.identifier, null)).byIdentifier;
-    if (cmd.action === 'UPDATE') {
-      if (stored === null) throw Errors.notFound(`No record has identifier ${label(cmd.identifier)}: nothing to update.`);
-      const body = { ...(cmd.body ?? {}), id: stored.id };
-      assertValidImmunization(body, { mode: 'update', pathId: stored.id });
-      const facts = incomingFacts(body);
-      // No E-Tag in a file: the update is based on whatever version is stored.
-      const decision = ImmunizationRecord.decideUpdate(stored, stored.id, facts, { version: stored.version, via: 'E-Tag' }, principal);
-      const at = new Date();
-      const resource = representation(body, stored.id, decision.newVersion, at);
-      const change = await this.writer.apply(tx, decision, { id: stored.id, facts, supplier, resource, at, requestId: null }, stored);
-      return { id: stored.id, version: decision.newVersion, change };
-    }
-    if (stored === null || stored.deleted)
-      throw Errors.notFound(`No live record has identifier ${label(cmd.identifier)}: nothing to delete.`);
-    const decision = ImmunizationRecord.decideDelete(stored, stored.id, principal);
-    const facts = {
-      vaccineType: stored.vaccineType,
-      nhsNumber: stored.nhsNumber,
-      identifier: cmd.identifier,
-      occurrence: stored.occurrence,
-    };
-    const change = await this.writer.apply(
-      tx,
-      decision,
-      { id: stored.id, facts, supplier, resource: stored.resource, at: new Date(), requestId: null },
-      stored,
+    await this.applyRun(cmd, run, results);
+    return results;
+  }
+
+  private async applyRun(cmd: ApplyImmunizationRows, run: { i: number; newFacts?: IncomingFacts; key: string }[], results: RowResult[]) {
+    if (run.length === 0) return;
+    const stored = await this.repo.findByIdentifiers(
+      cmd.tx,
+      run.map((x) => lookupKey(cmd.rows[x.i], x.newFacts)),
     );
-    return { id: stored.id, version: decision.newVersion, change };
+    const at = new Date();
+    const planned: { i: number; p: Planned }[] = [];
+    for (const x of run) {
+      try {
+        planned.push({ i: x.i, p: plan(cmd.rows[x.i], x.newFacts, stored.get(x.key) ?? null, cmd.principal, at) });
+      } catch (e) {
+        if (!(e instanceof FhirError)) throw e;
+        results[x.i] = { ok: false, error: e };
+      }
+    }
+    const changes = await this.writer.applyMany(
+      cmd.tx,
+      planned.map((x) => x.p),
+      at,
+    );
+    planned.forEach((x, k) => (results[x.i] = { ok: true, change: changes[k] }));
   }
 }
