@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Database } from '../../src/database/database';
+import { batchClient, csvRows } from '../batch/support/batch-client';
+import { fileName, fileOf, fluRow } from '../fixtures/batch/flat-rows';
 import { ChangeProjectors } from '../../src/immunization/public/change-projectors';
 import { eventually, Receiver } from '../notification/support/receiver';
 import { subscriptionBody } from '../notification/support/notification-client';
@@ -392,5 +395,34 @@ describe('inbound MNS nhs-number-change-1 events', () => {
     expect(bad.body.issue[0].details.coding[0].code).toBe('INVALID');
     await new Promise((r) => setTimeout(r, 300));
     expect(pds.requests.length).toBe(asked);
+  });
+});
+
+describe('batch rows and superseded NHS numbers', () => {
+  let t: TestApp;
+  let h: ReturnType<typeof helpers>;
+  beforeAll(async () => {
+    t = await startTestApp({
+      suppliers: [testSupplier('ALL', ['*.CRUDS'], { odsCodes: ['YGM41'] }), testSupplier('ADMIN', ['*.RS'], { roles: ['patient-admin'] })],
+      env: { PATIENT_REGISTER_REFRESH_MS: '100' },
+    });
+    h = helpers(t);
+  });
+  afterAll(() => t?.close());
+
+  it('a batch row under a superseded number fails alone, as a create through the API would, without naming the new number', async () => {
+    const [oldNhs, newNhs] = [freshNhsNumber(), freshNhsNumber()];
+    await h.create(immunization({ nhsNumber: oldNhs, vaccineType: 'FLU' }));
+    expect((await h.merge(oldNhs, newNhs)).status).toBe(200);
+    const batch = batchClient(t, await t.tokenFor('ALL'));
+    const [underOld, underNew] = [`old-${randomUUID()}`, `new-${randomUUID()}`];
+    const name = fileName('FLU', 'YGM41');
+    const upload = await batch.upload(name, fileOf([fluRow(underOld, { NHS_NUMBER: oldNhs }), fluRow(underNew, { NHS_NUMBER: newNhs })]));
+    expect(upload.status).toBe(202);
+    expect(await batch.settled(name)).toMatchObject({ status: 'processed', rows: { total: 2, succeeded: 1, failed: 1 } });
+    const lines = csvRows((await batch.busAck(name)).text).slice(1);
+    expect(lines.map((l) => l[0].split('^')[1])).toEqual(['1']);
+    expect(lines[0][13]).toMatch(/superseded/);
+    expect(lines[0].join('|')).not.toContain(newNhs);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
 import { Errors, FhirError } from '../../../fhir/operation-outcome';
 import { IncomingFacts, ImmunizationRecord, StoredImmunization, WriteDecision } from '../../domain/immunization-record';
@@ -7,6 +7,7 @@ import { incomingFacts } from '../../domain/incoming-facts';
 import { representation } from '../../domain/representation';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
 import { AppliedRow, ApplyImmunizationRow, ApplyImmunizationRows, RowAction, RowResult } from '../../public/apply-immunization-row.command';
+import { assertCurrentNhsNumber } from '../assert-current-nhs-number';
 import { ImmunizationWriter } from '../immunization-writer';
 import { assertValidImmunization } from '../validate-body';
 
@@ -70,6 +71,7 @@ export class ApplyImmunizationRowHandler implements ICommandHandler<ApplyImmuniz
   constructor(
     private readonly writer: ImmunizationWriter,
     private readonly repo: ImmunizationRepository,
+    private readonly queries: QueryBus,
   ) {}
 
   async execute(cmd: ApplyImmunizationRow): Promise<AppliedRow> {
@@ -77,6 +79,8 @@ export class ApplyImmunizationRowHandler implements ICommandHandler<ApplyImmuniz
     const stored = (await this.repo.findForCreate(cmd.tx, lookupKey(cmd, newFacts), null)).byIdentifier;
     const at = new Date();
     const p = plan(cmd, newFacts, stored, cmd.principal, at);
+    // As the API's create and update: a row must carry the patient's current NHS number.
+    if (cmd.action !== 'DELETE') await assertCurrentNhsNumber(this.queries, p.row.facts.nhsNumber);
     const change = await this.writer.apply(cmd.tx, p.decision, { ...p.row, at, requestId: null }, p.previous);
     return { id: p.row.id, version: p.decision.newVersion, change };
   }
@@ -87,6 +91,7 @@ export class ApplyImmunizationRowsHandler implements ICommandHandler<ApplyImmuni
   constructor(
     private readonly writer: ImmunizationWriter,
     private readonly repo: ImmunizationRepository,
+    private readonly queries: QueryBus,
   ) {}
 
   async execute(cmd: ApplyImmunizationRows): Promise<RowResult[]> {
@@ -129,7 +134,11 @@ export class ApplyImmunizationRowsHandler implements ICommandHandler<ApplyImmuni
     const planned: { i: number; p: Planned }[] = [];
     for (const x of run) {
       try {
-        planned.push({ i: x.i, p: plan(cmd.rows[x.i], x.newFacts, stored.get(x.key) ?? null, cmd.principal, at) });
+        const row = cmd.rows[x.i];
+        const p = plan(row, x.newFacts, stored.get(x.key) ?? null, cmd.principal, at);
+        // As the API's create and update (no SQL while the Patient module's register is empty).
+        if (row.action !== 'DELETE') await assertCurrentNhsNumber(this.queries, p.row.facts.nhsNumber);
+        planned.push({ i: x.i, p });
       } catch (e) {
         if (!(e instanceof FhirError)) throw e;
         results[x.i] = { ok: false, error: e };
