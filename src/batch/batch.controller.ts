@@ -7,6 +7,8 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Database } from '../database/database';
 import { Errors } from '../fhir/operation-outcome';
 import { ExportChanges } from '../immunization/public';
+import { FhirValidationPipe } from '../fhir/validation-pipe';
+import { DeltaQueryDto, parseDeltaCursor } from './delta-query.dto';
 import { csvLine } from './domain/csv';
 import { FLAT_FIELDS, fhirToFlat } from './domain/flat-record';
 import { statusDocument, summaryDocument } from './domain/status';
@@ -108,37 +110,13 @@ export class BatchController {
   @ApiOperation({ summary: 'Flat records of every change since an instant, oldest first (role delta-reader)' })
   @ApiQuery({ name: '_since', required: false, description: 'An instant (ISO 8601 with a zone)' })
   @ApiQuery({ name: '_count', required: false })
-  async delta(@Query() q: Record<string, unknown>, @CurrentPrincipal() who: Principal, @Res() res: Response) {
+  async delta(@Query(new FhirValidationPipe()) q: DeltaQueryDto, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     if (!(who.supplier.roles ?? []).includes('delta-reader'))
       throw Errors.forbidden(`Supplier ${who.supplier.name} does not have the delta-reader role.`);
-    const one = (name: string): string | undefined => {
-      const v = q[name];
-      if (v === undefined) return undefined;
-      if (typeof v !== 'string') throw Errors.invalid(`${name} may be given once.`);
-      return v;
-    };
-    const sinceText = one('_since');
-    let since: Date | null = null;
-    if (sinceText !== undefined) {
-      const ok = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(sinceText);
-      since = ok ? new Date(sinceText) : null;
-      if (!ok || Number.isNaN(since!.getTime()))
-        throw Errors.invalid(`_since must be an instant such as 2026-01-31T09:00:00Z, got ${JSON.stringify(sinceText.slice(0, 40))}.`);
-    }
-    const max = this.config.batch.deltaMaxCount;
-    const countText = one('_count');
-    let count = Math.min(DELTA_DEFAULT_COUNT, max);
-    if (countText !== undefined) {
-      if (!/^\d{1,9}$/.test(countText) || Number(countText) < 1) throw Errors.invalid(`_count must be a whole number from 1 to ${max}.`);
-      count = Math.min(Number(countText), max);
-    }
-    const cursorText = one('_cursor');
-    let after: { txid: string; seq: string } | null = null;
-    if (cursorText !== undefined) {
-      const m = /^(\d{1,19})\.(\d{1,18})$/.exec(cursorText);
-      if (!m || BigInt(m[1]) > 2n ** 63n - 1n) throw Errors.invalid('_cursor is not a cursor this service handed out.');
-      after = { txid: m[1], seq: m[2] };
-    }
+    const sinceText = q._since;
+    const since = sinceText === undefined ? null : new Date(sinceText);
+    const count = Math.min(q._count ?? DELTA_DEFAULT_COUNT, this.config.batch.deltaMaxCount);
+    const after = q._cursor === undefined ? null : parseDeltaCursor(q._cursor);
     const page = await this.queries.execute(new ExportChanges(since, after, count));
     if (page.next) {
       const params = new URLSearchParams();

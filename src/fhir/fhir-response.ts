@@ -1,3 +1,4 @@
+import type { Resource } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import { FHIR_JSON_UTF8 } from './media-types';
 import { operationOutcome } from './operation-outcome';
@@ -20,7 +21,7 @@ export function preferredReturn(req: Request): PreferReturn {
 }
 
 /** Sends a write's answer honouring Prefer, with the FHIR content type when there is a body. */
-export function sendWriteResult(req: Request, res: Response, status: number, resource: Record<string, unknown>, message: string) {
+export function sendWriteResult(req: Request, res: Response, status: number, resource: Resource, message: string) {
   const prefer = preferredReturn(req);
   res.status(status);
   if (prefer === 'minimal') {

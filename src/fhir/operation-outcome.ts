@@ -1,27 +1,34 @@
 import { randomUUID } from 'node:crypto';
+import type { OperationOutcome as FhirOperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 
 export const OPERATION_OUTCOME_PROFILE = 'https://simplifier.net/guide/UKCoreDevelopment2/ProfileUKCore-OperationOutcome';
 export const HTTP_ERROR_CODE_SYSTEM = 'https://fhir.nhs.uk/Codesystem/http-error-codes';
 
-export type IssueSeverity = 'fatal' | 'error' | 'warning' | 'information';
+export type IssueSeverity = OperationOutcomeIssue['severity'];
+/**
+ * FHIR's IssueType code (`invalid`, `not-found`, …), plus `unauthorized`: not in FHIR's value set,
+ * but the code the national service's search warning uses for vaccine types left out by permissions.
+ */
+export type IssueType = OperationOutcomeIssue['code'] | 'unauthorized';
 
-export interface OutcomeIssue {
-  severity: IssueSeverity;
-  code: string;
-  details?: { coding: { system: string; code: string }[] };
-  diagnostics?: string;
-  expression?: string[];
-}
+/** An issue as this service writes it: FHIR's OperationOutcome.issue (@medplum/fhirtypes), code widened as above. */
+export type OutcomeIssue = Omit<OperationOutcomeIssue, 'code'> & { code: IssueType };
 
-export interface OperationOutcome {
-  resourceType: 'OperationOutcome';
+/** FHIR's OperationOutcome with what this service always sets: an id and the UK Core profile. */
+export interface OperationOutcome extends Omit<FhirOperationOutcome, 'issue'> {
   id: string;
   meta: { profile: string[] };
   issue: OutcomeIssue[];
 }
 
 /** One issue with the NHS http-error-codes coding. */
-export function issue(severity: IssueSeverity, code: string, detailsCode: string, diagnostics: string, expression?: string): OutcomeIssue {
+export function issue(
+  severity: IssueSeverity,
+  code: IssueType,
+  detailsCode: string,
+  diagnostics: string,
+  expression?: string,
+): OutcomeIssue {
   const i: OutcomeIssue = {
     severity,
     code,

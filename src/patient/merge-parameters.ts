@@ -7,6 +7,8 @@ const TARGET = 'target-patient-identifier';
 /**
  * The two NHS numbers of a $merge `Parameters` body (contract §7). Structure problems are 400
  * INVARIANT, each naming the parameter; the numbers' own validity is the command's to check.
+ * Parameters is a FHIR resource, so it is read here rather than through a class-validator DTO: every
+ * problem is reported at once, each with its FHIRPath expression, which a DTO's first failure is not.
  */
 export function mergeNumbers(body: unknown): { from: string; to: string } {
   const b = body as { resourceType?: unknown; parameter?: unknown } | null;

@@ -1,5 +1,6 @@
+import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
-import { operationOutcome, OutcomeIssue } from '../fhir/operation-outcome';
+import { type OperationOutcome, operationOutcome, OutcomeIssue } from '../fhir/operation-outcome';
 import { containedPatient } from '../patient/public';
 import { NHS_NUMBER_SYSTEM } from '../patient/public';
 import type { SearchRow } from './projection/search-projection.repository';
@@ -24,7 +25,7 @@ export interface SearchsetInput {
 }
 
 type Json = Record<string, unknown>;
-type Entry = { fullUrl: string; resource: Json; search: { mode: 'match' | 'include' | 'outcome' } };
+type Entry = { fullUrl: string; resource: Json | OperationOutcome; search: { mode: 'match' | 'include' | 'outcome' } };
 
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 
@@ -83,7 +84,7 @@ function patientResource(row: SearchRow, uuid: string): Json {
 }
 
 /** A `searchset` Bundle as docs/api.md §5 describes it. */
-export function searchsetBundle(input: SearchsetInput): Json {
+export function searchsetBundle(input: SearchsetInput): Bundle {
   const uuid = input.uuid ?? randomUUID;
   const matches: Entry[] = [];
   const patients = new Map<string, { uuid: string; entry: Entry }>();
@@ -113,7 +114,9 @@ export function searchsetBundle(input: SearchsetInput): Json {
   const entry: Entry[] = [...matches, ...includes];
   if (input.warnings.length > 0) {
     const outcome = operationOutcome(input.warnings);
-    entry.push({ fullUrl: `urn:uuid:${outcome.id}`, resource: outcome as unknown as Json, search: { mode: 'outcome' } });
+    entry.push({ fullUrl: `urn:uuid:${outcome.id}`, resource: outcome, search: { mode: 'outcome' } });
   }
-  return { resourceType: 'Bundle', type: 'searchset', link: input.links, entry, total: input.total };
+  // Entries are built element by element (and cut down by `_elements`, which FHIR marks SUBSETTED),
+  // so their resources are plain JSON until here.
+  return { resourceType: 'Bundle', type: 'searchset', link: input.links, entry: entry as BundleEntry[], total: input.total };
 }

@@ -3,6 +3,7 @@ import { SNOMED_SYSTEM } from '../immunization/public';
 import { VaccineType } from '../immunization/public';
 import { NHS_NUMBER_SYSTEM, NhsNumber } from '../patient/public';
 import { decodeCursor, encodeCursor, SearchCursor } from './search-cursor';
+import { INCLUDE_PATIENT, searchParameterShape } from './search-parameters.dto';
 
 /** The search parameters this service knows; anything else is ignored (and left out of the self link). */
 export const P = {
@@ -22,7 +23,6 @@ export const P = {
 const LINK_ORDER: string[] = Object.values(P);
 const KNOWN = new Set<string>(LINK_ORDER);
 const PATIENT_ONLY = [P.patientIdentifier, P.target, P.targetDisease, P.dateFrom, P.dateTo] as const;
-const INCLUDE_PATIENT = 'Immunization:patient';
 
 export type Element = 'id' | 'meta';
 const ELEMENTS: readonly Element[] = ['id', 'meta'];
@@ -114,16 +114,6 @@ const quote = (values: string[]) =>
     .map((v) => `"${v.length > 80 ? `${v.slice(0, 80)}…` : v}"`)
     .join(', ') + (values.length > 10 ? ` and ${values.length - 10} more` : '');
 
-function realDate(text: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (y < 1 || mo < 1 || mo > 12 || d < 1) return false;
-  const probe = new Date(Date.UTC(2000, mo - 1, d));
-  probe.setUTCFullYear(y);
-  return probe.getUTCMonth() === mo - 1 && probe.getUTCDate() === d;
-}
-
 const warning = (code: 'invalid', diagnostics: string) => issue('warning', code, code.toUpperCase(), diagnostics);
 
 /**
@@ -143,18 +133,19 @@ export function parseSearchParameters(pairs: Iterable<[string, string]>, maxCoun
   const has = (name: string) => given.has(name);
   const raw = (name: string) => given.get(name) ?? '';
 
+  // Types and ranges of the single-valued parameters come from the DTO; its message for a wrong one
+  // is reported at that parameter's place in the list.
+  const shape = searchParameterShape(given, maxCount);
+  const shapeProblem = (name: string): boolean => {
+    const problem = shape.problems.get(name);
+    if (problem !== undefined) errors.push(problem);
+    return problem !== undefined;
+  };
+
   // Parameters both kinds of search take.
-  let include = false;
-  if (has(P.include)) {
-    if (raw(P.include).trim().toLowerCase() === INCLUDE_PATIENT.toLowerCase()) include = true;
-    else errors.push(`Search parameter _include may only be "${INCLUDE_PATIENT}".`);
-  }
+  const include = has(P.include) && !shapeProblem(P.include);
   let count = maxCount;
-  if (has(P.count)) {
-    const text = raw(P.count).trim();
-    if (/^\d{1,15}$/.test(text)) count = Math.min(Number(text), maxCount);
-    else errors.push(`Search parameter _count must be a whole number from 0 (at most ${maxCount} are returned per page).`);
-  }
+  if (has(P.count) && !shapeProblem(P.count)) count = Math.min(shape.dto._count!, maxCount);
   let cursor: SearchCursor | null = null;
   if (has(P.cursor)) {
     cursor = decodeCursor(raw(P.cursor).trim());
@@ -263,13 +254,7 @@ export function parseSearchParameters(pairs: Iterable<[string, string]>, maxCoun
     errors.push('Search parameter -immunization.target or target-disease is required with patient.identifier.');
   }
 
-  const date = (name: string): string | null => {
-    if (!has(name)) return null;
-    const text = raw(name).trim();
-    if (realDate(text)) return text;
-    errors.push(`Search parameter ${name} must be a real calendar date in the format YYYY-MM-DD.`);
-    return null;
-  };
+  const date = (name: typeof P.dateFrom | typeof P.dateTo): string | null => (has(name) && !shapeProblem(name) ? shape.dto[name]! : null);
   const dateFrom = date(P.dateFrom);
   const dateTo = date(P.dateTo);
   if (dateFrom !== null && dateTo !== null && dateFrom > dateTo) {

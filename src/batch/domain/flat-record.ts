@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dateTimeSpan, selectedNameIndex } from '../../immunization/public';
@@ -207,7 +208,12 @@ export function fhirDateTimeToFlat(v: string): { value: string; error?: string }
 const ACTION_OF = { CREATE: 'NEW', UPDATE: 'UPDATE', DELETE: 'DELETE' } as const;
 
 /** A stored Immunization as a flat record, and the fields that could not be written. */
-export function fhirToFlat(res: Json, operation: 'CREATE' | 'UPDATE' | 'DELETE'): { record: FlatRecord; errors: string[] } {
+export function fhirToFlat(
+  resource: Immunization | Json,
+  operation: 'CREATE' | 'UPDATE' | 'DELETE',
+): { record: FlatRecord; errors: string[] } {
+  // Read element by element, defensively: a stored record may predate a validation rule.
+  const res = resource as Json;
   const r = emptyFlat();
   const errors: string[] = [];
   const contained = arr(res.contained).filter(isObj);

@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { Inject, Injectable } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -61,7 +62,7 @@ export class ImmunizationWriter {
   async apply(
     tx: Tx,
     d: WriteDecision,
-    row: { id: string; facts: IncomingFacts; supplier: string; resource: Record<string, unknown>; at: Date; requestId: string | null },
+    row: { id: string; facts: IncomingFacts; supplier: string; resource: Immunization; at: Date; requestId: string | null },
     previous: StoredImmunization | null,
   ): Promise<ImmunizationChange> {
     const write = {
@@ -124,7 +125,7 @@ export class ImmunizationWriter {
     tx: Tx,
     items: {
       decision: WriteDecision;
-      row: { id: string; facts: IncomingFacts; supplier: string; resource: Record<string, unknown> };
+      row: { id: string; facts: IncomingFacts; supplier: string; resource: Immunization };
       previous: StoredImmunization;
     }[],
     at: Date,

@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import type { Principal } from '../../auth/principal';
 import { Errors } from '../../fhir/operation-outcome';
 import type { ChangeOperation } from '../public/immunization-change';
@@ -14,7 +15,7 @@ export interface StoredImmunization {
   occurrence: string;
   supplier: string;
   deleted: boolean;
-  resource: Record<string, unknown>;
+  resource: Immunization;
   lastUpdated: Date;
 }
 

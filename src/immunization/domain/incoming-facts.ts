@@ -1,10 +1,11 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { nhsNumberOf } from '../../patient/public';
 import type { IncomingFacts } from './immunization-record';
 import { vaccineTypeOf } from './vaccine-type';
 
 /** The facts the write side keys on, read from a resource that has passed validation. */
-export function incomingFacts(resource: Record<string, unknown>): IncomingFacts {
-  const identifier = (resource.identifier as { system: string; value: string }[])[0];
+export function incomingFacts(resource: Immunization): IncomingFacts {
+  const identifier = resource.identifier![0] as { system: string; value: string };
   const vaccineType = vaccineTypeOf(resource);
   if (vaccineType === null) throw new Error('incomingFacts called on a resource without a vaccine type (not validated?)');
   return {

@@ -1,3 +1,4 @@
+import type { Immunization, Patient } from '@medplum/fhirtypes';
 import { containedPatientIndex, NHS_NUMBER_SYSTEM } from '../../patient/public';
 
 /**
@@ -5,10 +6,10 @@ import { containedPatientIndex, NHS_NUMBER_SYSTEM } from '../../patient/public';
  * other identifier elements included, kept as it was). Only called on records whose stored NHS
  * number came from that identifier, so the Patient and its one NHS-number identifier exist.
  */
-export function withNhsNumber(resource: Record<string, unknown>, nhsNumber: string): Record<string, unknown> {
+export function withNhsNumber(resource: Immunization, nhsNumber: string): Immunization {
   const i = containedPatientIndex(resource);
-  const contained = [...(resource.contained as Record<string, unknown>[])];
-  const patient = contained[i] as { identifier?: { system?: string; value?: string }[] };
+  const contained = [...resource.contained!];
+  const patient = contained[i] as Patient;
   contained[i] = {
     ...patient,
     identifier: (patient.identifier ?? []).map((id) => (id?.system === NHS_NUMBER_SYSTEM ? { ...id, value: nhsNumber } : id)),

@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { Injectable } from '@nestjs/common';
 import type { SqlExecutor, Tx } from '../../database/database';
 import type { StoredImmunization } from '../domain/immunization-record';
@@ -13,7 +14,7 @@ interface Row {
   occurrence: string;
   supplier: string;
   deleted: boolean;
-  resource: Record<string, unknown>;
+  resource: Immunization;
   updated_at: Date;
 }
 
@@ -47,7 +48,7 @@ export interface RowWrite {
   vaccineType: string;
   occurrence: string;
   supplier: string;
-  resource: Record<string, unknown>;
+  resource: Immunization;
   at: Date;
 }
 
@@ -56,7 +57,7 @@ export interface EventRow {
   version: number;
   operation: ChangeOperation;
   vaccine_type: string;
-  resource: Record<string, unknown>;
+  resource: Immunization;
   recorded_at: Date;
   immunization_id: string;
   txid: string;
@@ -276,7 +277,7 @@ export class ImmunizationRepository {
       operation: ChangeOperation;
       supplier: string;
       vaccineType: string;
-      resource: Record<string, unknown>;
+      resource: Immunization;
     }[],
     at: Date,
   ): Promise<string[]> {
@@ -310,7 +311,7 @@ export class ImmunizationRepository {
       supplier: string;
       vaccineType: string;
       requestId: string | null;
-      resource: Record<string, unknown>;
+      resource: Immunization;
       at: Date;
     },
   ): Promise<string> {

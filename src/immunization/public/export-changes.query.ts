@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { Query } from '@nestjs/cqrs';
 
 export interface ExportedChange {
@@ -8,7 +9,7 @@ export interface ExportedChange {
   operation: 'CREATE' | 'UPDATE' | 'DELETE';
   supplier: string;
   vaccineType: string;
-  resource: Record<string, unknown>;
+  resource: Immunization;
   recordedAt: Date;
 }
 

@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import type { Tx } from '../../database/database';
 
 export type ChangeOperation = 'CREATE' | 'UPDATE' | 'DELETE';
@@ -21,7 +22,7 @@ export interface ImmunizationChange {
   /** occurrenceDateTime as sent (a date or a date-time with offset). */
   occurrence: string;
   identifier: { system: string; value: string };
-  resource: Record<string, unknown>;
+  resource: Immunization;
   recordedAt: Date;
   /**
    * The record before this change, for projections that move rows (null on a first create).

@@ -1,10 +1,11 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { containedPatient } from '../../patient/public';
 
 /**
  * The ODS code of the organisation that gave the vaccination: the identifier value of the first
  * performer whose actor is an Organization (validation guarantees one on live records).
  */
-export function sourceOrganisationOf(resource: Record<string, unknown>): string | null {
+export function sourceOrganisationOf(resource: Immunization): string | null {
   const performers = resource.performer;
   if (!Array.isArray(performers)) return null;
   for (const p of performers) {
@@ -32,6 +33,6 @@ export function ageInYears(birthDate: unknown, at: Date): number | null {
 }
 
 /** Age of the contained Patient when the change happened. */
-export function subjectAgeOf(resource: Record<string, unknown>, at: Date): number | null {
+export function subjectAgeOf(resource: Immunization, at: Date): number | null {
   return ageInYears(containedPatient(resource)?.birthDate, at);
 }

@@ -1,3 +1,4 @@
+import type { Subscription } from '@medplum/fhirtypes';
 import { Errors } from '../../fhir/operation-outcome';
 import { CriteriaError, parseCriteria, SignalFilter } from './criteria';
 
@@ -166,14 +167,15 @@ export function subscriptionRepresentation(s: {
   status: SubscriptionStatus;
   error: string | null;
   resource: Record<string, unknown>;
-}): Record<string, unknown> {
+}): Subscription {
   const { resourceType: _r, ...rest } = s.resource;
-  const out: Record<string, unknown> = {
+  // `rest` is the kept client resource, which passed parseSubscription: a Subscription less the server-owned elements.
+  const out: Subscription = {
     resourceType: 'Subscription',
     id: s.id,
     meta: { versionId: String(s.version), lastUpdated: s.updatedAt.toISOString() },
     status: s.status,
-    ...rest,
+    ...(rest as Omit<Subscription, 'resourceType' | 'id' | 'meta' | 'status'>),
   };
   if (s.status === 'error' && s.error) out.error = s.error;
   return out;

@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { isUniqueViolation } from '../../../database/database';
@@ -42,7 +43,7 @@ export class CreateImmunizationHandler implements ICommandHandler<CreateImmuniza
         const decision = ImmunizationRecord.decideCreate(existing, facts, cmd.principal);
         const id = existing?.id ?? randomUUID();
         const at = new Date();
-        const resource = representation(cmd.body as Record<string, unknown>, id, decision.newVersion, at);
+        const resource = representation(cmd.body as Immunization, id, decision.newVersion, at);
         const change = await this.writer.apply(tx, decision, { id, facts, supplier, resource, at, requestId: cmd.requestId }, existing);
         return { result: { id, version: decision.newVersion, lastUpdated: at, resource, replayed: false }, change };
       });

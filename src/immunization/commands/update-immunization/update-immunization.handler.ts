@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { ImmunizationRecord } from '../../domain/immunization-record';
 import { incomingFacts } from '../../domain/incoming-facts';
@@ -27,7 +28,7 @@ export class UpdateImmunizationHandler implements ICommandHandler<UpdateImmuniza
       // Steps 4–7: exists, permissions, identifier kept, version (unless reinstating).
       const decision = ImmunizationRecord.decideUpdate(stored, cmd.id, facts, cmd.precondition, cmd.principal);
       const at = new Date();
-      const resource = representation(cmd.body as Record<string, unknown>, cmd.id, decision.newVersion, at);
+      const resource = representation(cmd.body as Immunization, cmd.id, decision.newVersion, at);
       const change = await this.writer.apply(
         tx,
         decision,

@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { Query } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
 
@@ -5,7 +6,7 @@ export interface ReadResult {
   id: string;
   version: number;
   lastUpdated: Date;
-  resource: Record<string, unknown>;
+  resource: Immunization;
 }
 
 /** GET /Immunization/{id} (version omitted) and GET /Immunization/{id}/_history/{vid}. */
