@@ -190,7 +190,7 @@ export class ImmunizationWriter {
     tx: Tx,
     items: {
       decision: WriteDecision;
-      row: { id: string; facts: IncomingFacts; supplier: string; resource: Record<string, unknown> };
+      row: { id: string; facts: IncomingFacts; supplier: string; resource: Immunization };
       previous: StoredImmunization | null;
     }[],
     at: Date,

@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
@@ -22,14 +23,14 @@ interface RowIn {
 /** What a row will write, decided in memory from the stored record (or its absence). */
 interface Planned {
   decision: WriteDecision;
-  row: { id: string; facts: IncomingFacts; supplier: string; resource: Record<string, unknown> };
+  row: { id: string; facts: IncomingFacts; supplier: string; resource: Immunization };
   previous: StoredImmunization | null;
 }
 
 /** A NEW row's checks that need no stored state (validation first, as the API's create). */
 function precheckNew(body: Record<string, unknown> | null): IncomingFacts {
   assertValidImmunization(body, { mode: 'create' });
-  return incomingFacts(body as Record<string, unknown>);
+  return incomingFacts(body);
 }
 
 /** The identifier a row's record is looked up by. */
@@ -42,7 +43,7 @@ function plan(r: RowIn, newFacts: IncomingFacts | undefined, stored: StoredImmun
     const facts = newFacts!;
     const decision = ImmunizationRecord.decideCreate(stored, facts, principal);
     const id = stored?.id ?? randomUUID();
-    const resource = representation(r.body as Record<string, unknown>, id, decision.newVersion, at);
+    const resource = representation(r.body as unknown as Immunization, id, decision.newVersion, at);
     return { decision, row: { id, facts, supplier, resource }, previous: stored };
   }
   if (r.action === 'UPDATE') {
