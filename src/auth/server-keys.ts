@@ -1,4 +1,5 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { detachedKeyPair } from './detached-key-pair';
+import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, JWK } from 'jose';
@@ -43,7 +44,7 @@ function loadOrCreatePrivateKey(config: Pick<AppConfig, 'authSigningKeyFile' | '
       throw new ConfigError(`AUTH_SIGNING_KEY_FILE ${config.authSigningKeyFile} is not a readable PEM private key`);
     }
   }
-  const generate = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const generate = () => detachedKeyPair('rsa').privateKey;
   if (config.dataDir === 'memory://') return generate();
   const file = join(config.dataDir, 'auth', 'signing-key.pem');
   if (existsSync(file)) return createPrivateKey(readFileSync(file, 'utf8'));

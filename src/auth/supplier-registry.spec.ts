@@ -1,11 +1,12 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { detachedKeyPair } from './detached-key-pair';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, PROJECT_ROOT } from '../config/app-config';
 import { SupplierRegistry } from './supplier-registry';
 
-const publicJwk = (kid: string) => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid });
+const publicJwk = (kid: string) => ({ ...detachedKeyPair('ec').publicKey.export({ format: 'jwk' }), kid });
 
 describe('SupplierRegistry', () => {
   let dir: string;
@@ -74,7 +75,7 @@ describe('SupplierRegistry', () => {
             clients: [
               {
                 clientId: 'c',
-                jwks: { keys: [{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'p' }] },
+                jwks: { keys: [{ ...detachedKeyPair('ec').privateKey.export({ format: 'jwk' }), kid: 'p' }] },
               },
             ],
           }),

@@ -1,4 +1,5 @@
-import { createHmac, generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
+import { detachedKeyPair } from '../../src/auth/detached-key-pair';
+import { createHmac, KeyObject, randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { ServerKeys } from '../../src/auth/server-keys';
 import { CLIENT_ASSERTION_TYPE } from '../../src/auth/token.service';
@@ -113,7 +114,7 @@ describe('OAuth 2.0 client credentials with signed JWT assertions (docs/api.md Â
       await expectRefused(await assertion(all, { kid: other.keys[0].kid, key: other.keys[0].privateKey }), /kid/);
     });
     it('signed with an unregistered key under a registered kid', async () => {
-      const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+      const stranger = detachedKeyPair('rsa').privateKey;
       await expectRefused(await assertion(all, { key: stranger }), /signature/);
     });
     it('alg none', async () => {
@@ -215,12 +216,12 @@ describe('OAuth 2.0 client credentials with signed JWT assertions (docs/api.md Â
       await expect401(`Bearer ${token}`, /expired/);
     });
     it('a token signed by another key under our kid', async () => {
-      const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+      const stranger = detachedKeyPair('rsa').privateKey;
       await expect401(`Bearer ${await accessToken({ iss: t.config.publicBaseUrl, aud: t.config.publicBaseUrl }, { key: stranger })}`);
     });
     it('a token from another issuer, even when signed with our key', async () => {
       await expect401(`Bearer ${await accessToken({ iss: 'https://idp.elsewhere.example', aud: t.config.publicBaseUrl })}`);
-      const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+      const stranger = detachedKeyPair('rsa').privateKey;
       await expect401(
         `Bearer ${await accessToken({ iss: 'https://idp.elsewhere.example', aud: t.config.publicBaseUrl }, { key: stranger, kid: 'x' })}`,
       );

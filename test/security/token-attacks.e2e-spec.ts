@@ -1,4 +1,5 @@
-import { createHmac, generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
+import { detachedKeyPair } from '../../src/auth/detached-key-pair';
+import { createHmac, KeyObject, randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { exportJWK, SignJWT } from 'jose';
@@ -47,8 +48,8 @@ describe('token attacks (OWASP API2)', () => {
   let flu: TestSupplier;
   let recordPath: string;
   let tokenUrl: string;
-  const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const attackerEc = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const attacker = detachedKeyPair('rsa');
+  const attackerEc = detachedKeyPair('ec');
   // A key server the attacker controls: jku/x5u must never make the service fetch from it.
   let trap: Server;
   let trapUrl: string;

@@ -1,4 +1,5 @@
-import { generateKeyPairSync, KeyObject, randomUUID } from 'node:crypto';
+import { detachedKeyPair } from '../../src/auth/detached-key-pair';
+import { KeyObject, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +50,7 @@ export interface TestSupplier {
 }
 
 function keyPair(kid: string, alg: 'RS512' | 'RS256' | 'ES256') {
-  const kp = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kp = detachedKeyPair(alg === 'ES256' ? 'ec' : 'rsa');
   return { kid, alg, ...kp };
 }
 

@@ -1,4 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { detachedKeyPair } from '../../auth/detached-key-pair';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,7 +72,7 @@ describe('PdsPatientDirectory (against local HTTP stand-ins)', () => {
   });
 
   it('signs a client assertion, exchanges it for a token and sends that token, reusing it', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey, publicKey } = detachedKeyPair('rsa');
     const keyFile = join(dir, 'pds-key.pem');
     writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const assertions: string[] = [];
