@@ -146,7 +146,15 @@ describe('relays side by side', () => {
         `SELECT relay_instance, count(*)::int AS n FROM notification_attempt WHERE outcome = 'delivered' GROUP BY relay_instance`,
       );
     const relays = [a.app.get(NotificationRelay).instanceId, b ? b.app.get(NotificationRelay).instanceId : second!.instanceId];
-    expect(rows.map((r) => r.relay_instance).sort()).toEqual([...relays].sort());
+    if (b) {
+      // Two app instances on one PostgreSQL: both take part.
+      expect(rows.map((r) => r.relay_instance).sort()).toEqual([...relays].sort());
+    } else {
+      // Two relays sharing one PGlite session: which one claims the three subscriptions is a race with no
+      // promise of a split (a CI run saw one relay take all three); only known relays may deliver.
+      expect(rows.length).toBeGreaterThanOrEqual(1);
+      for (const r of rows) expect(relays).toContain(r.relay_instance);
+    }
     expect(rows.reduce((s, r) => s + r.n, 0)).toBe(2 * CHANGES + CHAINS);
     for (const id of Object.values(subs)) await apiA.deleteSub(id);
   });
