@@ -149,35 +149,7 @@ export class ImmunizationWriter {
       return { w, guard: d.guard, stayDeleted };
     });
     if ((await this.repo.updateGuardedMany(tx, writes, at)) !== items.length) throw items[0].decision.onConflict();
-    const seqs = await this.repo.appendEvents(
-      tx,
-      items.map(({ decision: d, row }) => ({
-        id: row.id,
-        version: d.newVersion,
-        operation: d.operation,
-        supplier: row.supplier,
-        vaccineType: row.facts.vaccineType,
-        resource: row.resource,
-      })),
-      at,
-    );
-    const changes: ImmunizationChange[] = items.map(({ decision: d, row, previous }, i) => ({
-      eventSeq: seqs[i],
-      id: row.id,
-      version: d.newVersion,
-      operation: d.operation,
-      reinstated: d.reinstated,
-      supplier: row.supplier,
-      vaccineType: row.facts.vaccineType,
-      nhsNumber: row.facts.nhsNumber,
-      occurrence: row.facts.occurrence,
-      identifier: row.facts.identifier,
-      resource: row.resource,
-      recordedAt: at,
-      previous: { vaccineType: previous.vaccineType, nhsNumber: previous.nhsNumber, deleted: previous.deleted },
-    }));
-    await this.projectors.projectMany(tx, changes);
-    return changes;
+    return this.recordAndProject(tx, items, at);
   }
 
   /**
@@ -221,6 +193,19 @@ export class ImmunizationWriter {
     await this.repo.insertMany(tx, inserts, at);
     if ((await this.repo.markDeletedMany(tx, deletes, at)) !== deletes.length) throw new ConcurrentChange();
     if (updates.length > 0 && (await this.repo.updateGuardedMany(tx, updates, at)) !== updates.length) throw new ConcurrentChange();
+    return this.recordAndProject(tx, items, at);
+  }
+
+  /** The event rows of written records, then their projections, each as one statement for the lot. */
+  private async recordAndProject(
+    tx: Tx,
+    items: {
+      decision: WriteDecision;
+      row: { id: string; facts: IncomingFacts; supplier: string; resource: Immunization };
+      previous: StoredImmunization | null;
+    }[],
+    at: Date,
+  ): Promise<ImmunizationChange[]> {
     const seqs = await this.repo.appendEvents(
       tx,
       items.map(({ decision: d, row }) => ({
