@@ -7,7 +7,8 @@
 // API creates with BENCH_CONNECTIONS (default 10); BATCH_CHUNK_ROWS and other settings pass through
 // to the server; BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") to profile it.
 // Rates are given per wall-clock second and per CPU-second of the server process (the latter is
-// robust to other load on a shared machine).
+// robust to other load on a shared machine). BENCH_SERVER_LOG=file keeps the server's whole stdout
+// (e.g. with BENCH_SERVER_NODE_ARGS=--trace-gc to see heap against RSS).
 const { spawn, execFileSync } = require('node:child_process');
 const { generateKeyPairSync, randomUUID } = require('node:crypto');
 const { mkdtempSync, writeFileSync, readFileSync, createWriteStream, createReadStream, statSync, rmSync } = require('node:fs');
@@ -127,7 +128,9 @@ async function main() {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  const serverLog = process.env.BENCH_SERVER_LOG ? createWriteStream(process.env.BENCH_SERVER_LOG) : undefined;
   server.stdout.on('data', (d) => {
+    serverLog?.write(d);
     for (const line of String(d).split('\n')) if (/batch file (progress|processed)/.test(line)) process.stderr.write(line + '\n');
   });
   server.on('exit', (c) => c && process.exit(1));
@@ -185,7 +188,8 @@ async function main() {
   await once(out, 'finish');
   const bytes = statSync(file).size;
   const name = `FLU_Vaccinations_v5_BENCH1_${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}00.csv`;
-  let peakRss = usage(server.pid).rssMb;
+  const rssBeforeIngest = usage(server.pid).rssMb;
+  let peakRss = rssBeforeIngest;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, usage(server.pid).rssMb)), 200);
   const t0 = Date.now();
   const put = await fetch(`${origin}/immunisation-fhir-api/batch/files/${name}`, {
@@ -224,6 +228,7 @@ async function main() {
         rowsPerServerCpuSecond: Math.round(ROWS / ingestCpu),
         succeeded: status.rows.succeeded,
         failed: status.rows.failed,
+        rssBeforeIngestMB: Math.round(rssBeforeIngest),
         peakRssMB: Math.round(peakRss),
         api: apiRate,
         batchToApiRatio: +(rowsPerSecond / apiRate.createsPerSecond).toFixed(2),

@@ -9,7 +9,7 @@ import { FhirError } from '../../fhir/operation-outcome';
 import { JsonLogger } from '../../logging/json-logger';
 import { ApplyImmunizationRow, ApplyImmunizationRows, ImmunizationChange, ImmunizationChanged, RowAction } from '../../immunization/public';
 import { PipeCsvParser } from '../domain/csv';
-import { emptyFlat, FLAT_FIELDS, FlatRecord, flatToFhir } from '../domain/flat-record';
+import { FLAT_FIELDS, FlatRecord, flatToFhir } from '../domain/flat-record';
 import { BatchFileRow, BatchStore, FailureRow, LeaseLost } from '../infrastructure/batch.store';
 import { BatchMetrics } from '../batch.metrics';
 import { AckWriter } from './ack-writer';
@@ -42,9 +42,11 @@ type RowOutcome = { ok: true; change: ImmunizationChange } | { ok: false; failur
 
 /** The row's values as a flat record (missing trailing values are empty). */
 export function recordOf(values: string[]): FlatRecord {
-  const r = emptyFlat();
-  FLAT_FIELDS.forEach((f, i) => (r[f] = (values[i] ?? '').trim()));
-  return r;
+  // Runs per row: a plain loop filling one object in field order (one hidden-class chain), not
+  // Object.fromEntries + forEach, which showed as ~6% of ingestion CPU.
+  const r = {} as Record<string, string>;
+  for (let i = 0; i < FLAT_FIELDS.length; i++) r[FLAT_FIELDS[i]] = (values[i] ?? '').trim();
+  return r as FlatRecord;
 }
 
 /**

@@ -25,16 +25,38 @@ export function arrayLimitFor(element: string): number {
   return BODY_LIMITS.arrayItemsByElement[element] ?? BODY_LIMITS.arrayItems;
 }
 
+/** A node still to visit: its value, and where it sits (parent link + key, so no path is copied per node). */
+interface Visit {
+  node: unknown;
+  parent: Visit | null;
+  key: string | number;
+}
+
+function segmentsOf(v: Visit): (string | number)[] {
+  const segments: (string | number)[] = [];
+  for (let at: Visit | null = v; at?.parent; at = at.parent) segments.push(at.key);
+  return segments.reverse();
+}
+
+/** The element an array belongs to: the nearest property name above it (`contained`, `extension`…). */
+function elementOf(v: Visit): string {
+  for (let at: Visit | null = v; at?.parent; at = at.parent) if (typeof at.key === 'string') return at.key;
+  return '';
+}
+
 /**
  * Issues for arrays longer than their limit and for bodies with too many JSON values; [] when the
  * body is within limits. Linear in the body, never recursive (an explicit stack), stops early.
+ * It runs on every write and batch row, so the happy path allocates one small record per value
+ * and builds a FHIRPath only for an array it reports.
  */
 export function bodyLimitIssues(body: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   let values = 0;
-  const stack: { node: unknown; path: (string | number)[] }[] = [{ node: body, path: [] }];
+  const stack: Visit[] = [{ node: body, parent: null, key: '' }];
   while (stack.length > 0) {
-    const { node, path } = stack.pop() as { node: unknown; path: (string | number)[] };
+    const visit = stack.pop() as Visit;
+    const node = visit.node;
     values++;
     if (values > BODY_LIMITS.values) {
       return [
@@ -46,21 +68,22 @@ export function bodyLimitIssues(body: unknown): ValidationIssue[] {
       ];
     }
     if (Array.isArray(node)) {
-      const element = [...path].reverse().find((s): s is string => typeof s === 'string') ?? '';
-      const limit = arrayLimitFor(element);
+      const limit = arrayLimitFor(elementOf(visit));
       if (node.length > limit) {
+        const expression = appendPath('Immunization', segmentsOf(visit));
         issues.push({
           rule: 'structure.tooManyItems',
-          expression: appendPath('Immunization', path),
-          diagnostics: `${appendPath('Immunization', path)} has ${node.length} items; at most ${limit} are accepted`,
+          expression,
+          diagnostics: `${expression} has ${node.length} items; at most ${limit} are accepted`,
         });
         if (issues.length >= BODY_LIMITS.reportedArrays) return issues;
         continue; // do not walk into an array already refused
       }
-      for (let i = node.length - 1; i >= 0; i--) stack.push({ node: node[i], path: [...path, i] });
+      for (let i = node.length - 1; i >= 0; i--) stack.push({ node: node[i], parent: visit, key: i });
     } else if (node !== null && typeof node === 'object') {
-      const entries = Object.entries(node);
-      for (let i = entries.length - 1; i >= 0; i--) stack.push({ node: entries[i][1], path: [...path, entries[i][0]] });
+      const keys = Object.keys(node);
+      for (let i = keys.length - 1; i >= 0; i--)
+        stack.push({ node: (node as Record<string, unknown>)[keys[i]], parent: visit, key: keys[i] });
     }
   }
   return issues;
