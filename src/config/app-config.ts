@@ -82,6 +82,7 @@ export interface AppConfig {
     inboxDir: string | null;
     ackDir: string | null;
     inboxPollMs: number;
+    inboxReclaimMs: number;
     progressLogMs: number;
     deltaMaxCount: number;
   };
@@ -260,6 +261,7 @@ export function loadConfig(env: Raw = process.env): AppConfig {
       inboxDir: r.optional('BATCH_INBOX_DIR') && fromRoot(r.optional('BATCH_INBOX_DIR')!),
       ackDir: r.optional('BATCH_ACK_DIR') && fromRoot(r.optional('BATCH_ACK_DIR')!),
       inboxPollMs: r.int('BATCH_INBOX_POLL_MS', 50, 600_000),
+      inboxReclaimMs: r.int('BATCH_INBOX_RECLAIM_MS', 1000, 86_400_000),
       progressLogMs: r.int('BATCH_PROGRESS_LOG_MS', 100, 3_600_000),
       deltaMaxCount: r.int('BATCH_DELTA_MAX_COUNT', 1, 100_000),
     },

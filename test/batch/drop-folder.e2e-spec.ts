@@ -5,6 +5,7 @@ import { fileName, fileOf, fluRow } from '../fixtures/batch/flat-rows';
 import { fhirClient } from '../support/fhir-client';
 import { BASE } from '../support/immunization-fixture';
 import { startTestApp, TestApp, testSupplier } from '../support/test-app';
+import { Database } from '../../src/database/database';
 import { csvRows } from './support/batch-client';
 
 async function eventually<T>(what: string, fn: () => T | undefined, timeoutMs = 120_000): Promise<T> {
@@ -102,5 +103,78 @@ describe('batch drop folder, metrics and progress log', () => {
     expect(res.text).toMatch(/^batch_queue_depth 0$/m);
     expect(res.text).toMatch(/^batch_oldest_queued_file_age_seconds 0$/m);
     expect(res.text).toMatch(/^batch_rows_per_second \d/m);
+  });
+});
+
+/** A claim in `.taken/` whose instance died: taken again, or only removed when the file was already stored. */
+describe('batch drop folder: claims left by a stopped instance', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'imms-batch-reclaim-'));
+  const inbox = join(dir, 'inbox');
+  const acks = join(dir, 'acks');
+  let t: TestApp;
+
+  beforeAll(async () => {
+    mkdirSync(inbox, { recursive: true });
+    t = await startTestApp({
+      suppliers: [testSupplier('EMIS', ['*.CRUDS'], { odsCodes: ['YGM41'] })],
+      env: {
+        BATCH_INBOX_DIR: inbox,
+        BATCH_ACK_DIR: acks,
+        BATCH_INBOX_POLL_MS: '100',
+        BATCH_INBOX_RECLAIM_MS: '1000',
+        BATCH_POLL_MS: '50',
+        BATCH_LANES: '1',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ack = (name: string, kind: string) => join(acks, `${name.replace(/\.csv$/, '')}_${kind}`);
+  const summary = (name: string) =>
+    eventually(`the summary of ${name}`, () =>
+      existsSync(ack(name, 'summary.json')) ? JSON.parse(readFileSync(ack(name, 'summary.json'), 'utf8')) : undefined,
+    );
+
+  it('a file left half-stored is received afresh and applied once; the leftover of a stored file is removed without a second ack', async () => {
+    // Already received and processed, then its claim copy was left behind (died before removing it).
+    const done = fileName('FLU', 'YGM41');
+    const doneIds = [`reclaim-done-${process.pid}-1`];
+    writeFileSync(join(inbox, done), fileOf(doneIds.map((id) => fluRow(id))));
+    expect(await summary(done)).toMatchObject({ successes: 1, failures: 0 });
+    writeFileSync(join(inbox, '.taken', done), fileOf(doneIds.map((id) => fluRow(id))));
+
+    // Died while storing: the claim is in .taken/ and its upload row is still 'receiving'.
+    const half = fileName('FLU', 'YGM41');
+    const halfIds = [1, 2, 3].map((i) => `reclaim-half-${process.pid}-${i}`);
+    writeFileSync(join(inbox, '.taken', half), fileOf(halfIds.map((id) => fluRow(id))));
+    await t.app.get(Database).query(
+      `INSERT INTO batch_file (id, file_name, supplier, vaccine_type, ods_code, source, status, received_at)
+         VALUES (gen_random_uuid(), $1, 'EMIS', 'FLU', 'YGM41', 'inbox', 'receiving', now() - interval '1 hour')`,
+      [half],
+    );
+
+    expect(await summary(half)).toMatchObject({ fileName: half, rows: 3, successes: 3, failures: 0 });
+    await eventually('an empty .taken/', () => readdirSync(join(inbox, '.taken')).length === 0);
+    // Only the first file's acknowledgements: no refusal of the leftover as a duplicate.
+    expect(
+      readdirSync(acks)
+        .filter((f) => f.startsWith(done.replace(/\.csv$/, '')))
+        .sort(),
+    ).toEqual([
+      `${done.replace(/\.csv$/, '')}_BusAck.csv`,
+      `${done.replace(/\.csv$/, '')}_InfAck.csv`,
+      `${done.replace(/\.csv$/, '')}_summary.json`,
+    ]);
+    expect(t.logger.entries.filter((e) => e.file === done && /leftover claim/.test(String(e.msg)))).toHaveLength(1);
+    expect(t.logger.entries.filter((e) => e.file === half && /taken again/.test(String(e.msg)))).toHaveLength(1);
+
+    const api = fhirClient(t, await t.tokenFor('EMIS'));
+    for (const id of [...doneIds, ...halfIds]) {
+      const found = await api.get(`${BASE}/Immunization?identifier=${encodeURIComponent(`https://batch.example.org/ids|${id}`)}`);
+      expect(found.body.entry.filter((e: any) => e.resource.resourceType === 'Immunization')).toHaveLength(1);
+    }
   });
 });

@@ -117,6 +117,14 @@ export class BatchStore {
     ]);
   }
 
+  /** The half-stored upload of `fileName` left by a drop-folder claim that died at least `olderThanMs` ago. */
+  async dropAbandonedReceiving(db: SqlExecutor, fileName: string, olderThanMs: number): Promise<void> {
+    await db.query(
+      `DELETE FROM batch_file WHERE lower(file_name) = lower($1) AND status = 'receiving' AND received_at < now() - make_interval(secs => $2::float8 / 1000)`,
+      [fileName, olderThanMs],
+    );
+  }
+
   async byName(db: SqlExecutor, fileName: string): Promise<BatchFileRow | null> {
     const { rows } = await db.query<BatchFileRow>(`SELECT ${COLUMNS} FROM batch_file WHERE lower(file_name) = lower($1)`, [fileName]);
     return rows[0] ?? null;

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SupplierRegistry } from '../../auth/supplier-registry';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { Database } from '../../database/database';
 import { JsonLogger } from '../../logging/json-logger';
 import { infAck, Refusal } from '../domain/acks';
 import { parseBatchFileName } from '../domain/file-name';
+import { BatchStore } from '../infrastructure/batch.store';
 import { AckWriter } from './ack-writer';
 import { BatchProcessor } from './batch-processor';
 import { BatchReceiver, UploadRefused } from './batch-receiver';
@@ -15,7 +17,8 @@ import { BatchReceiver, UploadRefused } from './batch-receiver';
  * The optional drop folder (BATCH_INBOX_DIR): each file placed there is taken as if uploaded by
  * the supplier that owns the ODS code in its name. A file is claimed by renaming it into
  * `.taken/` (atomic, so instances sharing the folder never take the same file), received, then
- * removed. Acknowledgements go to BATCH_ACK_DIR.
+ * removed. Acknowledgements go to BATCH_ACK_DIR. A claim whose instance died while storing the
+ * file is taken again once it is BATCH_INBOX_RECLAIM_MS old (the claiming rename sets its ctime).
  */
 @Injectable()
 export class InboxWatcher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -27,6 +30,8 @@ export class InboxWatcher implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly processor: BatchProcessor,
     private readonly suppliers: SupplierRegistry,
     private readonly acks: AckWriter,
+    private readonly store: BatchStore,
+    private readonly db: Database,
     private readonly logger: JsonLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -50,6 +55,7 @@ export class InboxWatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const taken = join(inbox, '.taken');
     try {
       await mkdir(taken, { recursive: true });
+      await this.reclaimAbandoned(inbox, taken);
       for (const name of (await readdir(inbox)).sort()) {
         if (name.startsWith('.')) continue;
         const from = join(inbox, name);
@@ -64,6 +70,32 @@ export class InboxWatcher implements OnApplicationBootstrap, OnModuleDestroy {
       }
     } catch (e) {
       this.logger.warn('batch drop folder scan failed', { error: (e as Error).message });
+    }
+  }
+
+  /** Puts claims left by a stopped instance back in the inbox (or removes them if already stored). */
+  private async reclaimAbandoned(inbox: string, taken: string) {
+    const after = this.config.batch.inboxReclaimMs;
+    for (const name of await readdir(taken)) {
+      const path = join(taken, name);
+      const claim = await stat(path).catch(() => null);
+      if (!claim?.isFile() || Date.now() - claim.ctimeMs < after) continue;
+      const stored = await this.store.byName(this.db, name);
+      if (stored && stored.status !== 'receiving') {
+        await rm(path, { force: true });
+        this.logger.warn('batch drop folder: removed the leftover claim of a file already received', { file: name, status: stored.status });
+        continue;
+      }
+      await this.store.dropAbandonedReceiving(this.db, name, after);
+      try {
+        await rename(path, join(inbox, name));
+      } catch {
+        continue; // another instance put it back first
+      }
+      this.logger.warn('batch drop folder: a claim abandoned by a stopped instance is taken again', {
+        file: name,
+        claimedSecondsAgo: Math.round((Date.now() - claim.ctimeMs) / 1000),
+      });
     }
   }
 
