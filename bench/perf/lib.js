@@ -17,6 +17,7 @@ const children = new Set();
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 const FHIR = '/immunisation-fhir-api/FHIR/R4';
 
 /** A signing key and a supplier of the bench's own: every permission, no rate limit. */
