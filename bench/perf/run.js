@@ -181,9 +181,16 @@ async function main() {
     const plan = () => planOf(list[name].mix ? pickMix(MIX) : name);
     await replay({ pool, connections: o.connections, seconds: o.warmup, plan });
     const meter = new L.CpuMeter(() => [], db);
+    const client = process.cpuUsage();
     const r = await replay({ pool, connections: o.connections, seconds: o.seconds, plan });
     const m = meter.stop();
-    ceiling[name] = { ...r, pgCpuMs: (m.postgresCpu * 1000) / Math.max(1, r.requests) };
+    const used = process.cpuUsage(client);
+    ceiling[name] = {
+      ...r,
+      pgCpuMs: (m.postgresCpu * 1000) / Math.max(1, r.requests),
+      // The replaying process (node-postgres, as in the service) shares the cores: its cost per request.
+      clientCpuMs: (used.user + used.system) / 1000 / Math.max(1, r.requests),
+    };
     log(`ceiling ${name}: ${Math.round(r.rps)}/s p99 ${r.p99} ms errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`);
   }
 
@@ -321,7 +328,7 @@ function render({
   const head = ['workload', 'statements'];
   for (const k of w)
     head.push(`W=${k} req/s`, `W=${k} p50/p95/p99 ms`, `W=${k} errors`, `W=${k} svc CPU ms/req`, `W=${k} PG CPU ms/req`, `W=${k} RSS MB`);
-  head.push('ceiling req/s', 'ceiling p50/p95/p99 ms', 'ceiling errors', 'ceiling PG CPU ms/req');
+  head.push('ceiling req/s', 'ceiling p50/p95/p99 ms', 'ceiling errors', 'ceiling PG CPU ms/req', 'ceiling client CPU ms/req');
   for (const k of w) head.push(`ratio W=${k}`);
   lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
   for (const n of names) {
@@ -338,7 +345,7 @@ function render({
         h.rssMb.join(', '),
       );
     }
-    row.push(f(c.rps), `${f(c.p50, 1)} / ${f(c.p95, 1)} / ${f(c.p99, 1)}`, c.errors, f(c.pgCpuMs, 2));
+    row.push(f(c.rps), `${f(c.p50, 1)} / ${f(c.p95, 1)} / ${f(c.p99, 1)}`, c.errors, f(c.pgCpuMs, 2), f(c.clientCpuMs, 2));
     for (const k of w) row.push(f(http[k][n].rps / c.rps, 2));
     lines.push(`| ${row.join(' | ')} |`);
   }
