@@ -169,11 +169,13 @@ async function replay({ pool, connections, seconds, plan }) {
         let failed = false;
         try {
           for (const s of statements) {
+            // Values inlined in the text (a simple-protocol batch, an unnamed statement) are rewritten too.
+            const text = s.name ? s.text : substitute(s.text, pairs);
             const r =
               s.values === undefined
-                ? await client.query(s.text)
+                ? await client.query(text)
                 : await client.query({
-                    text: s.text,
+                    text,
                     values: s.values.map((v) => substitute(v, pairs)),
                     name: s.name && `bench_${s.name}`,
                   });

@@ -160,7 +160,7 @@ class Seeder {
                             to_char(occ AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"') AS occ_text,
                             ($1::uuid[])[1 + ti] AS tid, ($2::text[])[1 + ti] AS tident, ($3::text[])[1 + ti] AS tnhs
                        FROM (SELECT g, p, (p + k) % ${TYPES.length} AS ti,
-                                    timestamptz '2016-01-01 00:00:00+00' + ((g * 7919) % 3650) * interval '1 day' + (g % 600) * interval '1 minute' AS occ
+                                    timestamptz '2016-01-01 00:00:00+00' + ((g::bigint * 7919) % 3650) * interval '1 day' + (g % 600) * interval '1 minute' AS occ
                                FROM (SELECT g,
                                             CASE WHEN g < $6 THEN g % $7 ELSE $7 + (g - $6) % ($8 - $7) END AS p,
                                             CASE WHEN g < $6 THEN g / $7 ELSE (g - $6) / ($8 - $7) END AS k
