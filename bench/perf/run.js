@@ -14,7 +14,17 @@ const { Seeder, TYPES } = require('./seed');
 const { workloads, seededId, pickMix, MIX } = require('./workloads');
 
 function options(argv) {
-  const o = { quick: false, patients: 100_000, records: 1_000_000, seconds: 10, warmup: 3, connections: 10, workers: [1, 2], only: null };
+  const o = {
+    quick: false,
+    patients: 100_000,
+    records: 1_000_000,
+    seconds: 10,
+    warmup: 3,
+    connections: 10,
+    workers: [1, 2],
+    only: null,
+    results: join(L.root, 'bench', 'RESULTS.md'),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i];
@@ -26,9 +36,10 @@ function options(argv) {
     else if (a === '--connections') o.connections = Number(val());
     else if (a === '--workers') o.workers = val().split(',').map(Number);
     else if (a === '--only') o.only = val().split(',');
+    else if (a === '--results') o.results = val();
     else if (a === '--help') {
       console.log(
-        'npm run bench -- [--quick] [--patients N] [--records N] [--seconds S] [--warmup S] [--connections N] [--workers 1,2] [--only name,…]',
+        'npm run bench -- [--quick] [--patients N] [--records N] [--seconds S] [--warmup S] [--connections N] [--workers 1,2] [--only name,…] [--results FILE]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a} (--help lists them)`);
@@ -224,6 +235,7 @@ async function main() {
     seedTimes,
     sizes,
     stage1,
+    stage1Patients: stage1Patients.length,
     scale,
     names,
     http,
@@ -234,7 +246,7 @@ async function main() {
     started,
     pgVersion,
   });
-  writeFileSync(join(L.root, 'bench', 'RESULTS.md'), report);
+  writeFileSync(o.results, report);
   console.log(report);
 }
 
@@ -292,6 +304,7 @@ function render({
   seedTimes,
   sizes,
   stage1,
+  stage1Patients,
   scale,
   names,
   http,
@@ -307,7 +320,7 @@ function render({
   const lines = [];
   lines.push('# Benchmark results (`npm run bench`)', '');
   lines.push(
-    `Generated ${new Date().toISOString()} by \`npm run bench -- ${process.argv.slice(2).join(' ')}\` in ${Math.round((Date.now() - started) / 1000)} s.`,
+    `Generated ${new Date().toISOString()} by \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` in ${Math.round((Date.now() - started) / 1000)} s.`,
     '',
   );
   lines.push(
@@ -323,6 +336,12 @@ function render({
     `- Mixed workload: ${MIX.map(([n, s]) => `${s * 100} % ${n}`).join(', ')}. Ratio = service requests/s ÷ ceiling requests/s (ceiling = the statements the service sent for one such request, captured on the wire, replayed from a \`pg\` pool of ${o.connections}).`,
   );
   for (const n of captureNotes) lines.push(`- Capture: ${n}.`);
+  for (const k of w) {
+    const seen = Math.max(...names.map((n) => http[k][n].rssMb.length));
+    lines.push(
+      `- \`WORKERS=${k}\`: ${seen} service process(es) seen${seen < k ? ' (this build does not fork workers: both columns measure one process)' : ''}.`,
+    );
+  }
   lines.push('');
   lines.push(`## Service over HTTP vs the PostgreSQL ceiling`, '');
   const head = ['workload', 'statements'];
@@ -356,7 +375,9 @@ function render({
     [scale.smallRecords, scale.small],
     [scale.largeRecords, scale.large],
   ])
-    lines.push(`| ${recs.toLocaleString('en')} | the first stage's | ${f(r.rps)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} |`);
+    lines.push(
+      `| ${recs.toLocaleString('en')} | ${stage1Patients.toLocaleString('en')} of the first stage | ${f(r.rps)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} |`,
+    );
   lines.push(
     '',
     `p99 ratio large ÷ small: ${f(scale.large.p99 / scale.small.p99, 2)} (workload: search, patient 1 type; ${stage1} records in the first stage).`,
