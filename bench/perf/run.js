@@ -28,7 +28,7 @@ function options(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i];
-    if (a === '--quick') Object.assign(o, { quick: true, patients: 2_000, records: 20_000, seconds: 2, warmup: 1 });
+    if (a === '--quick') Object.assign(o, { quick: true, patients: 1_000, records: 10_000, seconds: 2, warmup: 1 });
     else if (a === '--patients') o.patients = Number(val());
     else if (a === '--records') o.records = Number(val());
     else if (a === '--seconds') o.seconds = Number(val());
