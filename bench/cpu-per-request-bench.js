@@ -7,6 +7,7 @@
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/cpu_bench node bench/cpu-per-request-bench.js
 //   WORKERS=2 BENCH_SECONDS=10 BENCH_CONNECTIONS=10 DATABASE_URL=… node bench/cpu-per-request-bench.js
 //
+// BENCH_WARMUP seconds per workload (default 3), BENCH_WORKLOADS=create,read,search;
 // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (each worker).
 const { spawn, execFileSync } = require('node:child_process');
 const { generateKeyPairSync, randomUUID } = require('node:crypto');
@@ -19,6 +20,9 @@ const root = join(__dirname, '..');
 const seconds = Number(process.env.BENCH_SECONDS || 8);
 const connections = Number(process.env.BENCH_CONNECTIONS || 10);
 const port = Number(process.env.BENCH_PORT || 3919);
+const warmup = Number(process.env.BENCH_WARMUP || 3);
+/** BENCH_WORKLOADS=read,search measures only those (creates still run as warm-up: reads need records). */
+const measured = (process.env.BENCH_WORKLOADS || 'create,read,search').split(',');
 const path = '/immunisation-fhir-api/FHIR/R4/Immunization';
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 
@@ -168,7 +172,8 @@ async function main() {
   };
   const results = {};
   for (const [name, w] of Object.entries(workloads)) {
-    await run(w, 2); // warm-up: JIT, plan and buffer caches
+    await run(w, warmup); // warm-up: JIT, plan and buffer caches
+    if (!measured.includes(name)) continue;
     const before = cpu(server.pid, db);
     const r = await run(w);
     const after = cpu(server.pid, db);
