@@ -56,7 +56,11 @@ export function configureApp(app: NestExpressApplication, config: AppConfig, log
   });
 }
 
-export async function createApp(config: AppConfig, logger: JsonLogger): Promise<NestExpressApplication> {
+export async function createApp(
+  config: AppConfig,
+  logger: JsonLogger,
+  stopSignals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
     bodyParser: false,
     logger,
@@ -69,6 +73,6 @@ export async function createApp(config: AppConfig, logger: JsonLogger): Promise<
   // SIGTERM/SIGINT: stop taking connections, let in-flight requests finish (HTTP server close),
   // run the shutdown hooks (relay stop, pool close), then exit 0. Nest's default re-raises the
   // signal instead, which exits 143. Only the real process listens: tests close their apps.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  app.enableShutdownHooks(stopSignals, { useProcessExit: true });
   return app;
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,11 +22,25 @@ async function main() {
     }
     throw e;
   }
+  if (cluster.isWorker) {
+    const { runWorker } = await import('./cluster');
+    return runWorker(config, new JsonLogger(config.logLevel, { worker: cluster.worker!.id, pid: process.pid }));
+  }
   // One process per embedded database: before anything opens it or starts a worker.
   if (!config.databaseUrl && config.dataDir !== 'memory://') DataDirLock.acquire(config.dataDir);
   const logger = new JsonLogger(config.logLevel);
+  if (!config.databaseUrl && config.workers > 1) {
+    logger.info('WORKERS set to 1: the embedded PGlite database lives in one process (set DATABASE_URL for more)', {
+      requested: config.workers,
+    });
+  }
+  const workers = config.databaseUrl ? config.workers : 1;
   // A wrong DATABASE_URL is one line now, not TypeORM's retries with stack traces later.
   await checkDatabaseAtStartup(config, (reason, attempt) => logger.warn('database not reachable yet, retrying', { attempt, reason }));
+  if (workers > 1) {
+    const { runPrimary } = await import('./cluster');
+    return runPrimary(config, logger, workers, started);
+  }
   const initdb = pgliteWillInitdb(config);
   // Loaded only now: refusing a locked DATA_DIR or a bad DATABASE_URL needs none of the app's code.
   const { createApp } = await import('./bootstrap');
@@ -35,6 +50,7 @@ async function main() {
   logger.info('ready', {
     url: config.publicBaseUrl,
     database: config.databaseUrl ? 'postgresql' : 'pglite',
+    workers: 1,
     startupMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
     rssMiB: Math.round(process.memoryUsage().rss / 1048576),
   });
@@ -60,8 +76,12 @@ async function releaseInitdbMemory() {
   }
 }
 
-main().catch((e) => {
+main().catch(async (e) => {
   const message = e instanceof Error ? e.message : String(e);
+  if (cluster.isWorker && process.connected) {
+    const { reportWorkerStartFailure } = await import('./cluster');
+    return reportWorkerStartFailure(message.split('\n')[0]);
+  }
   process.stderr.write(`${e instanceof ConfigError ? 'configuration error: ' : 'start-up failed: '}${message.split('\n')[0]}\n`);
   process.exit(1);
 });

@@ -17,6 +17,9 @@ export const ACCESS_TOKEN_CLOCK_SKEW_S = 30;
 /** Longer bearer tokens are refused before any parsing (ours are about 800 characters). */
 export const MAX_ACCESS_TOKEN_CHARS = 8192;
 
+/** Verified tokens remembered (a supplier's systems reuse one token for its whole life). */
+export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+
 type StrategyRun = Strategy & {
   success(user: unknown): void;
   fail(info: unknown): void;
@@ -34,6 +37,13 @@ type StrategyRun = Strategy & {
 @Injectable()
 export class AccessTokenVerifier {
   private readonly strategy: Strategy;
+  /**
+   * Token → its principal until the token's exp (without the clock-skew grace: a token in its grace
+   * period is checked in full again). A signature check is ~0.1 ms of RSA per request, and clients
+   * send the same token for its ten-minute life. Only tokens that passed every check are kept; the
+   * oldest entry goes when full, so a flood of distinct valid tokens costs what it did before.
+   */
+  private readonly verified = new Map<string, { principal: Principal; expMs: number }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -80,8 +90,17 @@ export class AccessTokenVerifier {
       if (typeof header === 'string' && (header.length > MAX_ACCESS_TOKEN_CHARS + 7 || !/^Bearer [A-Za-z0-9._~+/-]+=*$/i.test(header))) {
         return reject(Errors.unauthorized('The access token is not valid.'));
       }
+      const raw = typeof header === 'string' ? header.slice(7) : null;
+      const known = raw === null ? undefined : this.verified.get(raw);
+      if (known) {
+        if (Date.now() < known.expMs) return resolve(known.principal);
+        this.verified.delete(raw!);
+      }
       const run = Object.create(this.strategy) as StrategyRun;
-      run.success = (principal) => resolve(principal as Principal);
+      run.success = (principal) => {
+        this.remember(raw, principal as Principal & { [EXP]?: number });
+        resolve(principal as Principal);
+      };
       run.fail = (info) => {
         const why = info instanceof Error ? info.message : String(info ?? '');
         reject(
@@ -99,8 +118,16 @@ export class AccessTokenVerifier {
     });
   }
 
+  private remember(raw: string | null, principal: Principal & { [EXP]?: number }) {
+    const exp = principal[EXP];
+    if (raw === null || exp === undefined) return;
+    delete principal[EXP];
+    if (this.verified.size >= VERIFIED_TOKEN_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(raw, { principal, expMs: exp * 1000 });
+  }
+
   /** Called with verified claims; false makes the strategy fail (401). */
-  private principalOf(claims: Record<string, unknown>): Principal | false {
+  private principalOf(claims: Record<string, unknown>): (Principal & { [EXP]?: number }) | false {
     const local = claims.iss === this.config.publicBaseUrl;
     // jsonwebtoken checks exp only when it is there: a token must say when it ends. Ours may not
     // live longer than ACCESS_TOKEN_TTL_SECONDS (+ skew), whatever key signed them.
@@ -116,9 +143,12 @@ export class AccessTokenVerifier {
     const clientId = claims[local ? 'client_id' : this.config.authSupplierClaim];
     if (typeof clientId !== 'string') return false;
     const supplier = this.suppliers.byClient(clientId);
-    return supplier ? { clientId, supplier } : false;
+    return supplier ? { clientId, supplier, [EXP]: claims.exp } : false;
   }
 }
+
+/** The verified token's exp, carried from principalOf to the cache (removed before anyone sees the principal). */
+const EXP = Symbol('exp');
 
 function audienceMatches(aud: unknown, expected: string): boolean {
   return Array.isArray(aud) ? aud.includes(expected) : aud === expected;

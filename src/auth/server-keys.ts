@@ -13,6 +13,18 @@ export const ACCESS_TOKEN_ALG = 'RS256';
  * The kid is the key's RFC 7638 thumbprint, so it changes exactly when the key does.
  */
 export class ServerKeys {
+  /** Set in a cluster worker: the primary's key, so every worker signs and verifies with the same one. */
+  private static preset: KeyObject | null = null;
+
+  static usePrivateKeyPem(pem: string) {
+    ServerKeys.preset = createPrivateKey(pem);
+  }
+
+  /** The key load() would use, as PEM: the cluster primary reads or creates it once for all workers. */
+  static privateKeyPem(config: Pick<AppConfig, 'authSigningKeyFile' | 'dataDir'>): string {
+    return loadOrCreatePrivateKey(config).export({ type: 'pkcs8', format: 'pem' }) as string;
+  }
+
   private constructor(
     readonly privateKey: KeyObject,
     readonly publicKey: KeyObject,
@@ -21,7 +33,7 @@ export class ServerKeys {
   ) {}
 
   static async load(config: Pick<AppConfig, 'authSigningKeyFile' | 'dataDir'>): Promise<ServerKeys> {
-    const privateKey = loadOrCreatePrivateKey(config);
+    const privateKey = ServerKeys.preset ?? loadOrCreatePrivateKey(config);
     if (privateKey.asymmetricKeyType !== 'rsa') {
       throw new ConfigError('AUTH_SIGNING_KEY_FILE must hold an RSA private key (access tokens are RS256)');
     }

@@ -4,7 +4,8 @@ import { Counter } from 'prom-client';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { JsonLogger } from '../logging/json-logger';
 import { MetricsService } from '../metrics/metrics.service';
-import { RateLimiter, TOKEN_BUCKET_LUA } from './rate-limiter';
+import { LocalBuckets, localBuckets } from './cluster-rate-limiter';
+import { TOKEN_BUCKET_LUA } from './rate-limiter';
 
 type WithBucket = Redis & { takeToken(key: string, rate: number, capacity: number): Promise<number> };
 
@@ -16,13 +17,14 @@ const WARN_EVERY_MS = 30_000;
 /**
  * Per-supplier rate limits. With REDIS_URL, one bucket per supplier in Redis is shared by every
  * instance (the combined rate stays at the configured limit). Without it, or whenever Redis does
- * not answer within 250 ms, the in-process bucket decides: each instance then enforces the limit
+ * not answer within 250 ms, the in-process bucket decides (in a cluster: the primary's bucket, shared
+ * by the instance's workers — cluster-rate-limiter.ts): each instance then enforces the limit
  * on its own share of traffic (degraded, never unlimited). Every fallback counts in
  * rate_limit_redis_errors_total and logs a warning (at most one per 30 s).
  */
 @Injectable()
 export class SharedRateLimiter implements OnApplicationShutdown {
-  private readonly local = new RateLimiter();
+  private readonly local: LocalBuckets = localBuckets();
   private readonly redis: WithBucket | null;
   private readonly prefix: string;
   private readonly errors: Counter<'reason'>;
@@ -79,7 +81,7 @@ export class SharedRateLimiter implements OnApplicationShutdown {
         this.warn('command', e as Error);
       }
     }
-    const wait = this.local.take(supplier, perSecond);
+    const wait = await this.local.take(supplier, perSecond);
     this.decisions.inc({ store: 'local', outcome: wait > 0 ? 'throttled' : 'allowed' });
     return wait;
   }

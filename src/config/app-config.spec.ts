@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, PROJECT_ROOT } from './app-config';
@@ -107,6 +108,14 @@ describe('loadConfig', () => {
     expect(configError({ PORT: 'abc' }).message).toBe('PORT must be an integer from 0 to 65535 (got "abc")');
     expect(configError({ MAX_BODY_BYTES: '-1' }).message).toMatch(/^MAX_BODY_BYTES must be an integer .*\(got "-1"\)$/);
     expect(configError({ DATABASE_URL: 'mysql://x' }).message).toBe('DATABASE_URL must use postgres: or postgresql: (got "mysql:")');
+  });
+
+  it('reads WORKERS as auto (one per CPU) or a count from 1 to 64', () => {
+    expect(loadConfig({ WORKERS: 'auto' }).workers).toBe(Math.min(64, availableParallelism()));
+    expect(loadConfig({ WORKERS: '3' }).workers).toBe(3);
+    for (const bad of ['0', '65', 'many', '1.5']) {
+      expect(configError({ WORKERS: bad }).message).toBe(`WORKERS must be auto or an integer from 1 to 64 (got "${bad}")`);
+    }
   });
 
   it('never echoes a database password', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 /** The project root: src/ and dist/ sit at the same depth below it. */
@@ -12,6 +13,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface AppConfig {
   port: number;
+  /** HTTP worker processes sharing the port (node:cluster); 1 = no cluster. PGlite forces 1 (main.ts). */
+  workers: number;
   host: string;
   dataDir: string;
   /** PostgreSQL URL; null selects the embedded PGlite database under dataDir. */
@@ -193,8 +196,15 @@ export function loadConfig(env: Raw = process.env): AppConfig {
     throw new ConfigError('PDS_TOKEN_URL, PDS_CLIENT_ID, PDS_PRIVATE_KEY_FILE and PDS_KEY_ID must be set together');
   }
   const pdsKeyFile = r.optional('PDS_PRIVATE_KEY_FILE');
+  // WORKERS=auto (the default): one per CPU the process may use.
+  const workersRaw = r.string('WORKERS').toLowerCase();
+  if (workersRaw !== 'auto' && !(/^\d+$/.test(workersRaw) && +workersRaw >= 1 && +workersRaw <= 64)) {
+    throw new ConfigError(`WORKERS must be auto or an integer from 1 to 64 (got "${workersRaw}")`);
+  }
+  const workers = workersRaw === 'auto' ? Math.min(64, availableParallelism()) : Number(workersRaw);
   return {
     port,
+    workers,
     host: r.string('HOST') || '0.0.0.0',
     dataDir: dataDir === 'memory://' || isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),

@@ -8,11 +8,16 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
  * request log (see request-context.ts) records only ids, the route pattern, status and duration.
  */
 export class JsonLogger implements LoggerService {
-  constructor(private readonly level: LogLevel = 'info') {}
+  constructor(
+    private readonly level: LogLevel = 'info',
+    /** Fields on every line: a cluster worker's id and pid, so interleaved lines say who wrote them. */
+    private readonly base?: Record<string, unknown>,
+  ) {}
 
   protected write(level: Exclude<LogLevel, 'silent'>, msg: unknown, fields?: Record<string, unknown>, context?: string) {
     if (ORDER[level] < ORDER[this.level]) return;
     const line: Record<string, unknown> = { level, time: new Date().toISOString(), msg: typeof msg === 'string' ? msg : String(msg) };
+    if (this.base) Object.assign(line, this.base);
     if (context) line.context = context;
     if (fields) Object.assign(line, fields);
     process.stdout.write(JSON.stringify(line) + '\n');
