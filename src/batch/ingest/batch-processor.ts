@@ -5,7 +5,8 @@ import type { Principal } from '../../auth/principal';
 import { SupplierRegistry } from '../../auth/supplier-registry';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Database, isUniqueViolation, Tx } from '../../database/database';
-import { FhirError } from '../../fhir/operation-outcome';
+import { fhirErrorOf } from '../../fhir/domain-error-outcome';
+import { DomainError } from '../../kernel/domain-error';
 import { JsonLogger } from '../../logging/json-logger';
 import { ApplyImmunizationRow, ApplyImmunizationRows, ImmunizationChange, ImmunizationChanged, RowAction } from '../../immunization/public';
 import { PipeCsvParser } from '../domain/csv';
@@ -59,7 +60,7 @@ export function recordOf(values: string[]): FlatRecord {
  * row: no row is skipped, none applied twice. Lanes overlap their round trips to the database.
  *
  * A failing row fails alone: a row refused by the checks, the conversion, validation or the
- * aggregate (FhirError) has written nothing, so the chunk goes on. Any other error may have broken
+ * aggregate (DomainError) has written nothing, so the chunk goes on. Any other error may have broken
  * the transaction: the chunk is rolled back and run again with a savepoint around each row.
  * Database trouble (the transaction itself cannot be run) backs off exponentially and retries the
  * chunk from the recorded position.
@@ -351,7 +352,7 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
           outcomes.push({ ok: true, change: await this.applyRow(tx, file, principal, row) });
           if (savepoints) await tx.query('RELEASE SAVEPOINT batch_row');
         } catch (e) {
-          const clientCaused = e instanceof FhirError || e instanceof RowFailure;
+          const clientCaused = e instanceof DomainError || e instanceof RowFailure;
           if (!clientCaused && !savepoints) throw new ChunkPoisoned(e);
           if (savepoints) await tx.query('ROLLBACK TO SAVEPOINT batch_row');
           if (!clientCaused)
@@ -388,7 +389,7 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       try {
         asked.push({ k, cmd: rowCommand(file, principal, row) });
       } catch (e) {
-        if (!(e instanceof FhirError || e instanceof RowFailure)) throw new ChunkPoisoned(e);
+        if (!(e instanceof DomainError || e instanceof RowFailure)) throw new ChunkPoisoned(e);
         outcomes[k] = { ok: false, failure: failureOf(row, e) };
       }
     });
@@ -447,7 +448,11 @@ class ChunkPoisoned extends Error {
 function failureOf(row: FileRow, e: unknown): FailureRow {
   const r = recordOf(row.values);
   let diagnostics: string;
-  if (e instanceof FhirError) diagnostics = e.issues.map((i) => i.diagnostics ?? i.code).join('; ');
+  // The issues the API would answer with (capped the same way), joined.
+  if (e instanceof DomainError)
+    diagnostics = fhirErrorOf(e)
+      .issues.map((i) => i.diagnostics ?? i.code)
+      .join('; ');
   else if (e instanceof RowFailure) diagnostics = e.message;
   else if (isUniqueViolation(e)) diagnostics = `A live record already has identifier ${r.UNIQUE_ID_URI}|${r.UNIQUE_ID}.`;
   else diagnostics = 'The row could not be applied (an unexpected error; it has been logged).';

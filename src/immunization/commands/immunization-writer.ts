@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Database, isRetryableTxFailure, Tx } from '../../database/database';
-import { Errors } from '../../fhir/operation-outcome';
+import { DomainError } from '../../kernel/domain-error';
 import { JsonLogger } from '../../logging/json-logger';
 import { ConcurrentChange, StoredImmunization, WriteDecision, IncomingFacts } from '../domain/immunization-record';
 import { ImmunizationRepository } from '../infrastructure/immunization.repository';
@@ -52,7 +52,7 @@ export class ImmunizationWriter {
         if (attempt < MAX_ATTEMPTS && (e instanceof ConcurrentChange || isRetryableTxFailure(e))) continue;
         // Lost the race every time: a transient condition, not a server fault.
         if (e instanceof ConcurrentChange)
-          throw Errors.unavailable('The record kept changing while this request was applied; nothing was changed. Retry.');
+          throw DomainError.contention('The record kept changing while this request was applied; nothing was changed. Retry.');
         throw e;
       }
     }

@@ -1,6 +1,6 @@
 import type { Immunization } from '@medplum/fhirtypes';
 import type { Principal } from '../../auth/principal';
-import { Errors } from '../../fhir/operation-outcome';
+import { DomainError } from '../../kernel/domain-error';
 import type { ChangeOperation } from '../public/immunization-change';
 import { staleVersion, VersionPrecondition } from './version-precondition';
 
@@ -34,7 +34,7 @@ export interface WriteDecision {
   reinstated: boolean;
   /** null: insert a new row; else the version-guarded UPDATE of the existing row. */
   guard: { expectedVersion: number; wasDeleted: boolean } | null;
-  /** The error to answer when the guarded write finds the row changed underneath. */
+  /** The error to throw when the guarded write finds the row changed underneath. */
   onConflict: () => Error;
 }
 
@@ -55,10 +55,10 @@ const typeLabel = (t: string) => `vaccine type ${t}`;
 export const ImmunizationRecord = {
   decideCreate(existing: StoredImmunization | null, incoming: IncomingFacts, who: Principal): WriteDecision {
     if (!who.supplier.permissions.allows('create', incoming.vaccineType)) {
-      throw Errors.forbidden(`Supplier ${who.supplier.name} may not create records of ${typeLabel(incoming.vaccineType)}.`);
+      throw DomainError.forbidden(`Supplier ${who.supplier.name} may not create records of ${typeLabel(incoming.vaccineType)}.`);
     }
     const duplicate = () =>
-      Errors.duplicate(
+      DomainError.duplicate(
         `A live record already has identifier ${incoming.identifier.system}|${incoming.identifier.value}.`,
         'Immunization.identifier[0]',
       );
@@ -81,14 +81,14 @@ export const ImmunizationRecord = {
     precondition: VersionPrecondition,
     who: Principal,
   ): WriteDecision {
-    if (stored === null) throw Errors.notFound(`Immunization ${id} does not exist.`);
+    if (stored === null) throw DomainError.notFound(`Immunization ${id} does not exist.`);
     for (const t of new Set([stored.vaccineType, incoming.vaccineType])) {
       if (!who.supplier.permissions.allows('update', t)) {
-        throw Errors.forbidden(`Supplier ${who.supplier.name} may not update records of ${typeLabel(t)}.`);
+        throw DomainError.forbidden(`Supplier ${who.supplier.name} may not update records of ${typeLabel(t)}.`);
       }
     }
     if (incoming.identifier.system !== stored.identifierSystem || incoming.identifier.value !== stored.identifierValue) {
-      throw Errors.invariant(
+      throw DomainError.invariant(
         `identifier must stay ${stored.identifierSystem}|${stored.identifierValue}: a record's identifier cannot be changed.`,
         'Immunization.identifier[0]',
       );
@@ -118,9 +118,9 @@ export const ImmunizationRecord = {
   },
 
   decideDelete(stored: StoredImmunization | null, id: string, who: Principal): WriteDecision {
-    if (stored === null || stored.deleted) throw Errors.notFound(`Immunization ${id} does not exist.`);
+    if (stored === null || stored.deleted) throw DomainError.notFound(`Immunization ${id} does not exist.`);
     if (!who.supplier.permissions.allows('delete', stored.vaccineType)) {
-      throw Errors.forbidden(`Supplier ${who.supplier.name} may not delete records of ${typeLabel(stored.vaccineType)}.`);
+      throw DomainError.forbidden(`Supplier ${who.supplier.name} may not delete records of ${typeLabel(stored.vaccineType)}.`);
     }
     return {
       operation: 'DELETE',
@@ -150,7 +150,7 @@ export const ImmunizationRecord = {
   /** read/vread/history: `r` on the record's vaccine type. */
   assertCanRead(vaccineType: string, who: Principal) {
     if (!who.supplier.permissions.allows('read', vaccineType)) {
-      throw Errors.forbidden(`Supplier ${who.supplier.name} may not read records of ${typeLabel(vaccineType)}.`);
+      throw DomainError.forbidden(`Supplier ${who.supplier.name} may not read records of ${typeLabel(vaccineType)}.`);
     }
   },
 };

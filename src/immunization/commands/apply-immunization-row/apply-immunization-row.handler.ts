@@ -2,7 +2,7 @@ import type { Immunization } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
-import { Errors, FhirError } from '../../../fhir/operation-outcome';
+import { DomainError } from '../../../kernel/domain-error';
 import { IncomingFacts, ImmunizationRecord, StoredImmunization, WriteDecision } from '../../domain/immunization-record';
 import { incomingFacts } from '../../domain/incoming-facts';
 import { representation } from '../../domain/representation';
@@ -47,7 +47,7 @@ function plan(r: RowIn, newFacts: IncomingFacts | undefined, stored: StoredImmun
     return { decision, row: { id, facts, supplier, resource }, previous: stored };
   }
   if (r.action === 'UPDATE') {
-    if (stored === null) throw Errors.notFound(`No record has identifier ${label(r.identifier)}: nothing to update.`);
+    if (stored === null) throw DomainError.notFound(`No record has identifier ${label(r.identifier)}: nothing to update.`);
     const body = { ...(r.body ?? {}), id: stored.id };
     assertValidImmunization(body, { mode: 'update', pathId: stored.id });
     const facts = incomingFacts(body);
@@ -56,7 +56,8 @@ function plan(r: RowIn, newFacts: IncomingFacts | undefined, stored: StoredImmun
     const resource = representation(body, stored.id, decision.newVersion, at);
     return { decision, row: { id: stored.id, facts, supplier, resource }, previous: stored };
   }
-  if (stored === null || stored.deleted) throw Errors.notFound(`No live record has identifier ${label(r.identifier)}: nothing to delete.`);
+  if (stored === null || stored.deleted)
+    throw DomainError.notFound(`No live record has identifier ${label(r.identifier)}: nothing to delete.`);
   const decision = ImmunizationRecord.decideDelete(stored, stored.id, principal);
   const facts = {
     vaccineType: stored.vaccineType,
@@ -107,7 +108,7 @@ export class ApplyImmunizationRowsHandler implements ICommandHandler<ApplyImmuni
         try {
           newFacts = precheckNew(r.body);
         } catch (e) {
-          if (!(e instanceof FhirError)) throw e;
+          if (!(e instanceof DomainError)) throw e;
           results[i] = { ok: false, error: e };
           continue;
         }
@@ -141,7 +142,7 @@ export class ApplyImmunizationRowsHandler implements ICommandHandler<ApplyImmuni
         if (row.action !== 'DELETE') await assertCurrentNhsNumber(this.queries, p.row.facts.nhsNumber);
         planned.push({ i: x.i, p });
       } catch (e) {
-        if (!(e instanceof FhirError)) throw e;
+        if (!(e instanceof DomainError)) throw e;
         results[x.i] = { ok: false, error: e };
       }
     }

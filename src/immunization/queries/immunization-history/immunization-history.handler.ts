@@ -1,6 +1,6 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
-import { Errors } from '../../../fhir/operation-outcome';
+import { DomainError } from '../../../kernel/domain-error';
 import { ImmunizationRecord } from '../../domain/immunization-record';
 import { VaccineType } from '../../domain/vaccine-type';
 import { EventRow, ImmunizationRepository } from '../../infrastructure/immunization.repository';
@@ -15,7 +15,7 @@ export class ImmunizationHistoryHandler implements IQueryHandler<ImmunizationHis
 
   async execute(q: ImmunizationHistory): Promise<EventRow[]> {
     const events = await this.repo.history(this.db, q.id);
-    if (events.length === 0) throw Errors.notFound(`Immunization ${q.id} does not exist.`);
+    if (events.length === 0) throw DomainError.notFound(`Immunization ${q.id} does not exist.`);
     // The record's current type decides, as for read; deleted records' history stays readable.
     ImmunizationRecord.assertCanRead(events[0].vaccine_type, q.principal);
     return events;
@@ -31,7 +31,7 @@ export class ImmunizationChangeFeedHandler implements IQueryHandler<Immunization
 
   async execute(q: ImmunizationChangeFeed): Promise<ChangeFeedPage> {
     const types = q.principal.supplier.permissions.filter('read', VaccineType.all());
-    if (types.length === 0) throw Errors.forbidden(`Supplier ${q.principal.supplier.name} may not read any vaccine type.`);
+    if (types.length === 0) throw DomainError.forbidden(`Supplier ${q.principal.supplier.name} may not read any vaccine type.`);
     const rows = await this.repo.changeFeed(this.db, { since: q.since, after: q.after, types, limit: q.count + 1 });
     const events = rows.slice(0, q.count);
     const last = events[events.length - 1];
