@@ -1,7 +1,7 @@
 import type { Immunization } from '@medplum/fhirtypes';
 import { nhsNumberOf } from '../../patient/public';
 import type { IncomingFacts } from './immunization-record';
-import { vaccineTypeOf } from './vaccine-type';
+import { vaccineTypeOf } from '../../kernel/terminology';
 
 /** The facts the write side keys on, read from a resource that has passed validation. */
 export function incomingFacts(resource: Immunization): IncomingFacts {

@@ -2,7 +2,7 @@ import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
 import { ExportChanges, ExportPage } from '../../public/export-changes.query';
-import { VaccineType } from '../../domain/vaccine-type';
+import { VaccineType } from '../../../kernel/terminology';
 
 @QueryHandler(ExportChanges)
 export class ExportChangesHandler implements IQueryHandler<ExportChanges, ExportPage> {

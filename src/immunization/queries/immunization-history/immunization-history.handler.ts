@@ -2,7 +2,7 @@ import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
 import { DomainError } from '../../../kernel/domain-error';
 import { ImmunizationRecord } from '../../domain/immunization-record';
-import { VaccineType } from '../../domain/vaccine-type';
+import { VaccineType } from '../../../kernel/terminology';
 import { EventRow, ImmunizationRepository } from '../../infrastructure/immunization.repository';
 import { ChangeFeedPage, ImmunizationChangeFeed, ImmunizationHistory } from './immunization-history.query';
 

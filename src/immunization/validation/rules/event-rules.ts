@@ -1,5 +1,4 @@
-import { SNOMED_SYSTEM, SnomedConceptId } from '../../domain/snomed-concept-id';
-import { VaccineType } from '../../domain/vaccine-type';
+import { SNOMED_SYSTEM, SnomedConceptId, VaccineType } from '../../../kernel/terminology';
 import { isInFuture, type FhirMoment } from '../fhir-date';
 import { writtenAsDecimal } from '../../../fhir/integer-tokens';
 import { isObject, show } from '../json';

@@ -4,7 +4,7 @@ import { DomainError } from '../../../kernel/domain-error';
 import { MovePatientRecords } from '../../../immunization/public';
 import { JsonLogger } from '../../../logging/json-logger';
 import { PatientRegisterRepository } from '../../infrastructure/patient-register.repository';
-import { NhsNumber } from '../../nhs-number';
+import { NhsNumber } from '../../../kernel/terminology';
 import { PatientRegister } from '../../patient-register';
 import { PatientMerged } from '../../public/patient-merged.event';
 import { MergePatient, MergeResult } from './merge-patient.command';
