@@ -27,11 +27,13 @@ export interface IncomingFacts {
   occurrence: string;
 }
 
-/** What the aggregate decided a write should do. `expectedVersion`/`wasDeleted` guard the SQL write. */
+/**
+ * What the aggregate decided a write should do. `expectedVersion`/`wasDeleted` guard the SQL write;
+ * an UPDATE guarded on a deleted row is a reinstatement.
+ */
 export interface WriteDecision {
   operation: ChangeOperation;
   newVersion: number;
-  reinstated: boolean;
   /** null: insert a new row; else the version-guarded UPDATE of the existing row. */
   guard: { expectedVersion: number; wasDeleted: boolean } | null;
   /** The error to throw when the guarded write finds the row changed underneath. */
@@ -62,13 +64,12 @@ export const ImmunizationRecord = {
         `A live record already has identifier ${incoming.identifier.system}|${incoming.identifier.value}.`,
         'Immunization.identifier[0]',
       );
-    if (existing === null) return { operation: 'CREATE', newVersion: 1, reinstated: false, guard: null, onConflict: duplicate };
+    if (existing === null) return { operation: 'CREATE', newVersion: 1, guard: null, onConflict: duplicate };
     if (!existing.deleted) throw duplicate();
     // Creating with a deleted record's identifier brings that record back, as its next version.
     return {
       operation: 'UPDATE',
       newVersion: existing.version + 1,
-      reinstated: true,
       guard: { expectedVersion: existing.version, wasDeleted: true },
       onConflict: duplicate,
     };
@@ -98,7 +99,6 @@ export const ImmunizationRecord = {
       return {
         operation: 'UPDATE',
         newVersion: stored.version + 1,
-        reinstated: true,
         guard: { expectedVersion: stored.version, wasDeleted: true },
         // Someone reinstated it first: decide again on fresh state (then the version check applies).
         onConflict: () => new ConcurrentChange(),
@@ -108,7 +108,6 @@ export const ImmunizationRecord = {
     return {
       operation: 'UPDATE',
       newVersion: stored.version + 1,
-      reinstated: false,
       guard: { expectedVersion: stored.version, wasDeleted: false },
       // Another write won the race between our read and our write. Not necessarily an update (a
       // delete keeps the number, so "version N+1" would be false): decide again on fresh state,
@@ -125,7 +124,6 @@ export const ImmunizationRecord = {
     return {
       operation: 'DELETE',
       newVersion: stored.version,
-      reinstated: false,
       guard: { expectedVersion: stored.version, wasDeleted: false },
       // Someone changed or deleted it between our read and our write: decide again on fresh state.
       onConflict: () => new ConcurrentChange(),
@@ -141,7 +139,6 @@ export const ImmunizationRecord = {
     return {
       operation: stored.deleted ? 'DELETE' : 'UPDATE',
       newVersion: stored.version + 1,
-      reinstated: false,
       guard: { expectedVersion: stored.version, wasDeleted: stored.deleted },
       onConflict: () => new ConcurrentChange(),
     };

@@ -1,6 +1,7 @@
 import type { Immunization } from '@medplum/fhirtypes';
 import { Injectable } from '@nestjs/common';
 import type { SqlExecutor, Tx } from '../../database/database';
+import type { RecordWrites, RowWrite } from '../commands/record-writes';
 import type { StoredImmunization } from '../domain/immunization-record';
 import type { ChangeOperation } from '../public/immunization-change';
 
@@ -40,18 +41,6 @@ function toStored(r: Row): StoredImmunization {
   };
 }
 
-export interface RowWrite {
-  id: string;
-  version: number;
-  identifier: { system: string; value: string };
-  nhsNumber: string | null;
-  vaccineType: string;
-  occurrence: string;
-  supplier: string;
-  resource: Immunization;
-  at: Date;
-}
-
 export interface EventRow {
   seq: string;
   version: number;
@@ -77,7 +66,7 @@ export interface FeedCursor {
  * a bare name would sort the text output column ('10' < '9').
  */
 @Injectable()
-export class ImmunizationRepository {
+export class ImmunizationRepository implements RecordWrites {
   async findById(db: SqlExecutor, id: string): Promise<StoredImmunization | null> {
     if (!UUID.test(id)) return null;
     const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM immunization WHERE id = $1`, [id]);

@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
 import { DomainError } from '../../../kernel/domain-error';
-import { IncomingFacts, ImmunizationRecord, StoredImmunization, WriteDecision } from '../../domain/immunization-record';
-import { incomingFacts } from '../../domain/incoming-facts';
+import { IncomingFacts, ImmunizationRecord, StoredImmunization } from '../../domain/immunization-record';
+import { incomingFacts, storedFacts } from '../../domain/incoming-facts';
 import { representation } from '../../domain/representation';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
 import { AppliedRow, ApplyImmunizationRow, ApplyImmunizationRows, RowAction, RowResult } from '../../public/apply-immunization-row.command';
 import { assertCurrentNhsNumber } from '../assert-current-nhs-number';
-import { ImmunizationWriter } from '../immunization-writer';
+import { ImmunizationWriter, Planned } from '../immunization-writer';
 import { assertValidImmunization } from '../validate-body';
 
 const label = (i: { system: string; value: string }) => `${i.system}|${i.value}`;
@@ -18,13 +18,6 @@ interface RowIn {
   action: RowAction;
   identifier: { system: string; value: string };
   body: Record<string, unknown> | null;
-}
-
-/** What a row will write, decided in memory from the stored record (or its absence). */
-interface Planned {
-  decision: WriteDecision;
-  row: { id: string; facts: IncomingFacts; supplier: string; resource: Immunization };
-  previous: StoredImmunization | null;
 }
 
 /** A NEW row's checks that need no stored state (validation first, as the API's create). */
@@ -36,7 +29,7 @@ function precheckNew(body: Record<string, unknown> | null): IncomingFacts {
 /** The identifier a row's record is looked up by. */
 const lookupKey = (r: RowIn, newFacts: IncomingFacts | undefined) => (r.action === 'NEW' ? newFacts!.identifier : r.identifier);
 
-/** The row's decision against `stored` (the record holding its identifier), in the API's order. */
+/** The row's decision against `stored` (the record holding its identifier), in the API's order: what it will write. */
 function plan(r: RowIn, newFacts: IncomingFacts | undefined, stored: StoredImmunization | null, principal: Principal, at: Date): Planned {
   const supplier = principal.supplier.name;
   if (r.action === 'NEW') {
@@ -59,13 +52,7 @@ function plan(r: RowIn, newFacts: IncomingFacts | undefined, stored: StoredImmun
   if (stored === null || stored.deleted)
     throw DomainError.notFound(`No live record has identifier ${label(r.identifier)}: nothing to delete.`);
   const decision = ImmunizationRecord.decideDelete(stored, stored.id, principal);
-  const facts = {
-    vaccineType: stored.vaccineType,
-    nhsNumber: stored.nhsNumber,
-    identifier: r.identifier,
-    occurrence: stored.occurrence,
-  };
-  return { decision, row: { id: stored.id, facts, supplier, resource: stored.resource }, previous: stored };
+  return { decision, row: { id: stored.id, facts: storedFacts(stored), supplier, resource: stored.resource }, previous: stored };
 }
 
 @CommandHandler(ApplyImmunizationRow)
