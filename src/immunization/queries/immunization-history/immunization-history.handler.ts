@@ -3,22 +3,23 @@ import { Database } from '../../../database/database';
 import { DomainError } from '../../../kernel/domain-error';
 import { ImmunizationRecord } from '../../domain/immunization-record';
 import { VaccineType } from '../../../kernel/terminology';
-import { EventRow, ImmunizationRepository } from '../../infrastructure/immunization.repository';
+import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
+import { RecordedVersion, recordedVersion } from '../recorded-version';
 import { ChangeFeedPage, ImmunizationChangeFeed, ImmunizationHistory } from './immunization-history.query';
 
 @QueryHandler(ImmunizationHistory)
-export class ImmunizationHistoryHandler implements IQueryHandler<ImmunizationHistory, EventRow[]> {
+export class ImmunizationHistoryHandler implements IQueryHandler<ImmunizationHistory, RecordedVersion[]> {
   constructor(
     private readonly db: Database,
     private readonly repo: ImmunizationRepository,
   ) {}
 
-  async execute(q: ImmunizationHistory): Promise<EventRow[]> {
+  async execute(q: ImmunizationHistory): Promise<RecordedVersion[]> {
     const events = await this.repo.history(this.db, q.id);
     if (events.length === 0) throw DomainError.notFound(`Immunization ${q.id} does not exist.`);
     // The record's current type decides, as for read; deleted records' history stays readable.
     ImmunizationRecord.assertCanRead(events[0].vaccine_type, q.principal);
-    return events;
+    return events.map(recordedVersion);
   }
 }
 
@@ -35,6 +36,6 @@ export class ImmunizationChangeFeedHandler implements IQueryHandler<Immunization
     const rows = await this.repo.changeFeed(this.db, { since: q.since, after: q.after, types, limit: q.count + 1 });
     const events = rows.slice(0, q.count);
     const last = events[events.length - 1];
-    return { events, next: rows.length > q.count && last ? { txid: last.txid, seq: last.seq } : null };
+    return { events: events.map(recordedVersion), next: rows.length > q.count && last ? { txid: last.txid, seq: last.seq } : null };
   }
 }

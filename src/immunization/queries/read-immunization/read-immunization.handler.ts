@@ -3,6 +3,7 @@ import { Database } from '../../../database/database';
 import { DomainError } from '../../../kernel/domain-error';
 import { ImmunizationRecord } from '../../domain/immunization-record';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
+import { recordedVersion } from '../recorded-version';
 import { ReadImmunization, ReadResult } from './read-immunization.query';
 
 @QueryHandler(ReadImmunization)
@@ -19,9 +20,10 @@ export class ReadImmunizationHandler implements IQueryHandler<ReadImmunization, 
       ImmunizationRecord.assertCanRead(r.vaccineType, q.principal);
       return { id: r.id, version: r.version, lastUpdated: r.lastUpdated, resource: r.resource };
     }
-    const e = await this.repo.version(this.db, q.id, q.version);
-    if (e === null) throw DomainError.notFound(`Immunization ${q.id} has no version ${q.version}.`);
-    ImmunizationRecord.assertCanRead(e.vaccine_type, q.principal);
-    return { id: q.id, version: e.version, lastUpdated: new Date(e.recorded_at), resource: e.resource };
+    const row = await this.repo.version(this.db, q.id, q.version);
+    if (row === null) throw DomainError.notFound(`Immunization ${q.id} has no version ${q.version}.`);
+    const v = recordedVersion(row);
+    ImmunizationRecord.assertCanRead(v.vaccineType, q.principal);
+    return { id: q.id, version: v.version, lastUpdated: v.recordedAt, resource: v.resource };
   }
 }
