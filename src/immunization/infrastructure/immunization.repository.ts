@@ -1,7 +1,7 @@
 import type { Immunization } from '@medplum/fhirtypes';
 import { Injectable } from '@nestjs/common';
 import type { SqlExecutor, Tx } from '../../database/database';
-import type { RecordWrites, RowWrite } from '../commands/record-writes';
+import type { EventWrite, RecordWrites, RowWrite } from '../commands/record-writes';
 import type { StoredImmunization } from '../domain/immunization-record';
 import type { ChangeOperation } from '../public/immunization-change';
 
@@ -258,18 +258,7 @@ export class ImmunizationRepository implements RecordWrites {
   }
 
   /** appendEvent for many changes in one statement; the sequence numbers come back in the given order. */
-  async appendEvents(
-    tx: Tx,
-    events: {
-      id: string;
-      version: number;
-      operation: ChangeOperation;
-      supplier: string;
-      vaccineType: string;
-      resource: Immunization;
-    }[],
-    at: Date,
-  ): Promise<string[]> {
+  async appendEvents(tx: Tx, events: EventWrite[], at: Date): Promise<string[]> {
     const { rows } = await tx.query<{ seq: string; immunization_id: string }>(
       `INSERT INTO immunization_event (immunization_id, version, operation, supplier, vaccine_type, request_id, resource, recorded_at)
        SELECT (e.j->>'id')::uuid, (e.j->>'version')::int, e.j->>'operation', e.j->>'supplier', e.j->>'vaccineType', NULL, e.j->'resource', $2
@@ -291,19 +280,7 @@ export class ImmunizationRepository implements RecordWrites {
     return rows.length === 1;
   }
 
-  async appendEvent(
-    tx: Tx,
-    e: {
-      id: string;
-      version: number;
-      operation: ChangeOperation;
-      supplier: string;
-      vaccineType: string;
-      requestId: string | null;
-      resource: Immunization;
-      at: Date;
-    },
-  ): Promise<string> {
+  async appendEvent(tx: Tx, e: EventWrite & { requestId: string | null; at: Date }): Promise<string> {
     const { rows } = await tx.query<{ seq: string }>(
       `INSERT INTO immunization_event (immunization_id, version, operation, supplier, vaccine_type, request_id, resource, recorded_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8) RETURNING seq::text AS seq`,
