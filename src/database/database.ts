@@ -237,10 +237,3 @@ export function sqlState(e: unknown): string | undefined {
 export const isUniqueViolation = (e: unknown) => sqlState(e) === '23505';
 /** Serialization failure or deadlock: safe to retry the whole transaction from the top. */
 export const isRetryableTxFailure = (e: unknown) => ['40001', '40P01'].includes(sqlState(e) ?? '');
-
-/** The constraint a unique violation names, if the driver reports it. */
-export function violatedConstraint(e: unknown): string | undefined {
-  const err = e as { constraint?: unknown; driverError?: { constraint?: unknown } };
-  const c = err?.driverError?.constraint ?? err?.constraint;
-  return typeof c === 'string' ? c : undefined;
-}

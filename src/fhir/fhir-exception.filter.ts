@@ -1,7 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '../database/database-unavailable';
+import { DomainError } from '../kernel/domain-error';
 import { JsonLogger } from '../logging/json-logger';
+import { fhirErrorOf } from './domain-error-outcome';
 import { FHIR_JSON_UTF8 } from './media-types';
 import { inputDataError } from './input-data-error';
 import { Errors, FhirError } from './operation-outcome';
@@ -27,6 +29,7 @@ function allowedMethods(req: Request): string[] {
 /** Maps anything thrown to the FhirError the client should see. */
 export function toFhirError(err: unknown, req: Request): FhirError {
   if (err instanceof FhirError) return err;
+  if (err instanceof DomainError) return fhirErrorOf(err);
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const message = err.message;
@@ -101,7 +104,7 @@ export class FhirExceptionFilter implements ExceptionFilter {
     const error = dataError ?? toFhirError(exception, req);
     if (error.status === 503 && isDatabaseUnavailable(exception)) {
       this.logDatabaseUnavailable(exception as Error);
-    } else if (error.status >= 500 && !(exception instanceof FhirError)) {
+    } else if (error.status >= 500 && !(exception instanceof FhirError || exception instanceof DomainError)) {
       const e = exception instanceof Error ? exception : new Error(String(exception));
       this.logger.error('unhandled error', { requestId: req.requestId, error: e.message, stack: e.stack });
     }

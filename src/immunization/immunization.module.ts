@@ -11,6 +11,7 @@ import { MovePatientRecordsHandler } from './commands/move-patient-records/move-
 import { UpdateImmunizationHandler } from './commands/update-immunization/update-immunization.handler';
 import { ImmunizationController } from './immunization.controller';
 import { ImmunizationRepository } from './infrastructure/immunization.repository';
+import { RecordWrites } from './commands/record-writes';
 import { ChangeProjectors } from './public/change-projectors';
 import { ImmunizationChangeFeedHandler, ImmunizationHistoryHandler } from './queries/immunization-history/immunization-history.handler';
 import { ExportChangesHandler } from './queries/export-changes/export-changes.handler';
@@ -25,6 +26,8 @@ import { warmUpValidation } from './validation/validate-immunization';
   controllers: [ImmunizationController],
   providers: [
     ImmunizationRepository,
+    // The writer's storage seam is the repository (a spec gives it an in-memory one).
+    { provide: RecordWrites, useExisting: ImmunizationRepository },
     ImmunizationWriter,
     ChangeProjectors,
     CreateImmunizationHandler,

@@ -1,4 +1,4 @@
-import { NHS_NUMBER_SYSTEM, NhsNumber } from './nhs-number';
+import { NHS_NUMBER_SYSTEM, NhsNumber } from '../kernel/terminology';
 
 /** The contained Patient as this service accepts it (docs/validation-rules.md §1, §3). */
 export interface ContainedPatient {

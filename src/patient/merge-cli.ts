@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import { AppModule } from '../app.module';
 import { ConfigError, loadConfig } from '../config/app-config';
-import { FhirError } from '../fhir/operation-outcome';
+import { DomainError } from '../kernel/domain-error';
 import { JsonLogger } from '../logging/json-logger';
 import { MergePatient, MergeResult } from './commands/merge-patient/merge-patient.command';
 
@@ -38,7 +38,7 @@ async function main() {
 }
 
 main().catch((e) => {
-  const message = e instanceof FhirError ? e.issues.map((i) => i.diagnostics).join(' ') : e instanceof Error ? e.message : String(e);
+  const message = e instanceof DomainError ? e.issues.map((i) => i.diagnostics).join(' ') : e instanceof Error ? e.message : String(e);
   process.stderr.write(`${message.split('\n')[0]}\n`);
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 import { Errors, issue, operationOutcome } from '../fhir/operation-outcome';
-import { NHS_NUMBER_SYSTEM } from './nhs-number';
+import { NHS_NUMBER_SYSTEM } from '../kernel/terminology';
 
 const SOURCE = 'source-patient-identifier';
 const TARGET = 'target-patient-identifier';

@@ -2,7 +2,7 @@ import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { type OperationOutcome, operationOutcome, OutcomeIssue } from '../fhir/operation-outcome';
 import { containedPatient } from '../patient/public';
-import { NHS_NUMBER_SYSTEM } from '../patient/public';
+import { NHS_NUMBER_SYSTEM } from '../kernel/terminology';
 import type { SearchRow } from './projection/search-projection.repository';
 import type { Element } from './search-parameters';
 

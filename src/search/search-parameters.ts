@@ -1,7 +1,5 @@
 import { FhirError, issue, OutcomeIssue } from '../fhir/operation-outcome';
-import { SNOMED_SYSTEM } from '../immunization/public';
-import { VaccineType } from '../immunization/public';
-import { NHS_NUMBER_SYSTEM, NhsNumber } from '../patient/public';
+import { SNOMED_SYSTEM, VaccineType, NHS_NUMBER_SYSTEM, NhsNumber } from '../kernel/terminology';
 import { decodeCursor, encodeCursor, SearchCursor } from './search-cursor';
 import { INCLUDE_PATIENT, searchParameterShape } from './search-parameters.dto';
 

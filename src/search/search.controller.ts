@@ -7,7 +7,7 @@ import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../config/ap
 import { FhirInteraction, FhirSearchParams, SearchParamDescription } from '../fhir/capability/fhir-interaction.decorator';
 import { FormBody } from '../fhir/fhir-body.decorator';
 import { sendResource } from '../fhir/fhir-response';
-import { NHS_NUMBER_SYSTEM } from '../patient/public';
+import { NHS_NUMBER_SYSTEM } from '../kernel/terminology';
 import { SearchImmunizationByIdentifier } from './queries/search-by-identifier/search-by-identifier.query';
 import { SearchImmunizationsByPatient, SearchPage } from './queries/search-by-patient/search-by-patient.query';
 import { searchsetBundle } from './search-bundle';

@@ -1,6 +1,7 @@
 import { FLAT_FIELDS } from '../../src/batch/domain/flat-record';
 import { BatchStore } from '../../src/batch/infrastructure/batch.store';
-import { BatchProcessor, laneOf } from '../../src/batch/ingest/batch-processor';
+import { BatchProcessor } from '../../src/batch/ingest/batch-processor';
+import { laneOf } from '../../src/batch/ingest/batch-row';
 import { FLAT_FIELDS as FIELDS } from '../../src/batch/domain/flat-record';
 import { Database } from '../../src/database/database';
 import nationalFlu from '../fixtures/batch/national-e2e-flu-create.json';

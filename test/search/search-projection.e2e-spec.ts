@@ -38,11 +38,9 @@ describe('search projection', () => {
       meta: { versionId: String(version) },
     };
     return {
-      eventSeq: '1',
       id,
       version,
       operation,
-      reinstated: false,
       supplier: 'ALL',
       vaccineType: 'FLU',
       nhsNumber: nhs,

@@ -1,4 +1,4 @@
-import { VaccineType } from '../../immunization/public';
+import { VaccineType } from '../../kernel/terminology';
 
 export interface BatchFileName {
   vaccineType: string;

@@ -3,8 +3,10 @@ import fluUpdate from '../../../test/fixtures/batch/national-e2e-flu-update.json
 import covid from '../../../test/fixtures/batch/national-e2e-covid-create.json';
 import { NATIONAL_FLU_FLAT } from '../../../test/fixtures/batch/flat-rows';
 import { validateImmunization } from '../../immunization/validation/validate-immunization';
-import { vaccineTypeOf } from '../../immunization/public';
-import { emptyFlat, FLAT_FIELDS, FlatRecord, fhirDateTimeToFlat, fhirToFlat, flatDateTimeToFhir, flatToFhir } from './flat-record';
+import { vaccineTypeOf } from '../../kernel/terminology';
+import { fhirDateTimeToFlat, fhirToFlat } from './fhir-to-flat';
+import { emptyFlat, FLAT_FIELDS, FlatRecord } from './flat-record';
+import { flatDateTimeToFhir, flatToFhir } from './flat-to-fhir';
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 

@@ -14,8 +14,6 @@ export function statusDocument(f: BatchFileRow) {
   };
 }
 
-export type StatusDocument = ReturnType<typeof statusDocument>;
-
 /** The JSON summary that goes with the BusAck. */
 export function summaryDocument(f: BatchFileRow) {
   const s = statusDocument(f);

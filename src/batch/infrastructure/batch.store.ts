@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: every SQL statement of the Batch module's own tables (receiving, queue and leases, lane progress, reports) in one place, so the lease fencing is read as a whole.
 import { Injectable } from '@nestjs/common';
 import type { SqlExecutor, Tx } from '../../database/database';
 

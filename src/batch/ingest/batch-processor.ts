@@ -1,53 +1,19 @@
+// Over 250 lines on purpose: one file's lifecycle (claim, lease renewal, lanes, completion) reads best in one place; rows and chunks are in batch-row.ts and chunk-applier.ts.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { CommandBus, EventBus } from '@nestjs/cqrs';
 import type { Principal } from '../../auth/principal';
 import { SupplierRegistry } from '../../auth/supplier-registry';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { Database, isUniqueViolation, Tx } from '../../database/database';
-import { FhirError } from '../../fhir/operation-outcome';
+import { Database } from '../../database/database';
 import { JsonLogger } from '../../logging/json-logger';
-import { ApplyImmunizationRow, ApplyImmunizationRows, ImmunizationChange, ImmunizationChanged, RowAction } from '../../immunization/public';
 import { PipeCsvParser } from '../domain/csv';
-import { FLAT_FIELDS, FlatRecord, flatToFhir } from '../domain/flat-record';
-import { BatchFileRow, BatchStore, FailureRow, LeaseLost } from '../infrastructure/batch.store';
+import { BatchFileRow, BatchStore, LeaseLost } from '../infrastructure/batch.store';
 import { BatchMetrics } from '../batch.metrics';
 import { AckWriter } from './ack-writer';
+import { FileRow, laneOf, principalOf } from './batch-row';
+import { ChunkApplier } from './chunk-applier';
 import { retryDelayMs } from '../../scheduling/backoff';
-
-/** One data row of a file: its number (1 = first row after the headers) and its values. */
-export interface FileRow {
-  n: number;
-  values: string[];
-}
-
-const OPERATION_OF: Record<RowAction, 'create' | 'update' | 'delete'> = { NEW: 'create', UPDATE: 'update', DELETE: 'delete' };
-
-/**
- * The lane of a row: by its identifier, so that all rows of one record share a lane and apply in
- * file order. (FNV-1a; stable across restarts and instances.)
- */
-export function laneOf(row: FileRow, lanes: number): number {
-  if (lanes === 1) return 0;
-  const key = `${(row.values[10] ?? '').trim()}|${(row.values[9] ?? '').trim()}`;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % lanes;
-}
-
-/** A row refused for a reason of its own: it fails alone, nothing of it was written. */
-class RowFailure extends Error {}
-
-type RowOutcome = { ok: true; change: ImmunizationChange } | { ok: false; failure: FailureRow };
-
-/** The row's values as a flat record (missing trailing values are empty). */
-export function recordOf(values: string[]): FlatRecord {
-  // Runs per row: a plain loop filling one object in field order (one hidden-class chain), not
-  // Object.fromEntries + forEach, which showed as ~6% of ingestion CPU.
-  const r = {} as Record<string, string>;
-  for (let i = 0; i < FLAT_FIELDS.length; i++) r[FLAT_FIELDS[i]] = (values[i] ?? '').trim();
-  return r as FlatRecord;
-}
 
 /**
  * The batch worker (BATCH_WORKER_ENABLED): claims files from the PostgreSQL queue (batch_file,
@@ -61,7 +27,7 @@ export function recordOf(values: string[]): FlatRecord {
  * row: no row is skipped, none applied twice. Lanes overlap their round trips to the database.
  *
  * A failing row fails alone: a row refused by the checks, the conversion, validation or the
- * aggregate (FhirError) has written nothing, so the chunk goes on. Any other error may have broken
+ * aggregate (DomainError) has written nothing, so the chunk goes on. Any other error may have broken
  * the transaction: the chunk is rolled back and run again with a savepoint around each row.
  * Database trouble (the transaction itself cannot be run) backs off exponentially and retries the
  * chunk from the recorded position.
@@ -73,6 +39,7 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private loops: Promise<void>[] = [];
   private wakers = new Set<() => void>();
   private housekeeping: NodeJS.Timeout | null = null;
+  private readonly chunks: ChunkApplier;
 
   constructor(
     private readonly db: Database,
@@ -84,7 +51,9 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: BatchMetrics,
     private readonly logger: JsonLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.chunks = new ChunkApplier(db, store, commands, events, metrics, logger, config, this.instanceId);
+  }
 
   onApplicationBootstrap() {
     if (this.config.batch.workerEnabled) this.start();
@@ -170,29 +139,13 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private principalOf(file: BatchFileRow): Principal {
-    const supplier = this.suppliers.supplier(file.supplier);
-    // A supplier removed from the file while its file waits: every row fails on permissions.
-    return {
-      clientId: `batch:${file.file_name}`,
-      supplier: supplier ?? {
-        name: file.supplier,
-        permissions: { allows: () => false, filter: () => [] } as never,
-        grants: [],
-        roles: [],
-        clients: [],
-        rateLimitPerSecond: null,
-      },
-    };
-  }
-
   private async process(file: BatchFileRow) {
     const started = Date.now();
     const lanesDone = await this.store.laneProgress(this.db, file.id);
     if (lanesDone.length !== file.lanes) throw new Error(`batch file ${file.id} has ${lanesDone.length} lane rows, expected ${file.lanes}`);
     const from = Math.min(...lanesDone);
     const stop: { failure: unknown } = { failure: null };
-    const principal = this.principalOf(file);
+    const principal = principalOf(this.suppliers.supplier(file.supplier), file);
     this.logger.info('batch file processing', {
       file: file.file_name,
       instance: this.instanceId,
@@ -289,7 +242,7 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       buffers[lane] = [];
       const laneFrom = lanesDone[lane];
       lanesDone[lane] = chunk[chunk.length - 1].n;
-      inflight[lane] = this.applyChunk(file, principal, lane, laneFrom, chunk).then(
+      inflight[lane] = this.chunks.applyChunk(file, principal, lane, laneFrom, chunk).then(
         () => done(chunk.length),
         (e) => void (stop.failure ??= e),
       );
@@ -305,159 +258,4 @@ export class BatchProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     await Promise.all(inflight);
     if (stop.failure) throw stop.failure;
   }
-
-  /**
-   * One transaction: the chunk's rows, their failures and the lane's new position. Fast path with
-   * no savepoints; on an error that may have broken the transaction, again with one per row.
-   */
-  private async applyChunk(file: BatchFileRow, principal: Principal, lane: number, from: number, chunk: FileRow[]) {
-    // Let the event loop breathe between chunks: on embedded PGlite every statement resolves as a
-    // microtask, so back-to-back chunks would otherwise never let an HTTP request in.
-    await new Promise((r) => setImmediate(r));
-    let outcomes: RowOutcome[];
-    try {
-      outcomes = await this.db.withTransaction((tx) => this.runChunk(tx, file, principal, lane, from, chunk, false));
-    } catch (e) {
-      if (!(e instanceof ChunkPoisoned)) throw e;
-      outcomes = await this.db.withTransaction((tx) => this.runChunk(tx, file, principal, lane, from, chunk, true));
-    }
-    let ok = 0;
-    for (const o of outcomes) {
-      if (o.ok) {
-        ok++;
-        try {
-          this.events.publish(new ImmunizationChanged(o.change));
-        } catch {
-          /* a nudge only */
-        }
-      }
-    }
-    this.metrics.rows.inc({ outcome: 'succeeded' }, ok);
-    this.metrics.rows.inc({ outcome: 'failed' }, outcomes.length - ok);
-  }
-
-  private async runChunk(
-    tx: Tx,
-    file: BatchFileRow,
-    principal: Principal,
-    lane: number,
-    from: number,
-    chunk: FileRow[],
-    savepoints: boolean,
-  ): Promise<RowOutcome[]> {
-    const outcomes: RowOutcome[] = savepoints ? [] : await this.applyRows(tx, file, principal, chunk);
-    if (savepoints)
-      for (const row of chunk) {
-        if (savepoints) await tx.query('SAVEPOINT batch_row');
-        try {
-          outcomes.push({ ok: true, change: await this.applyRow(tx, file, principal, row) });
-          if (savepoints) await tx.query('RELEASE SAVEPOINT batch_row');
-        } catch (e) {
-          const clientCaused = e instanceof FhirError || e instanceof RowFailure;
-          if (!clientCaused && !savepoints) throw new ChunkPoisoned(e);
-          if (savepoints) await tx.query('ROLLBACK TO SAVEPOINT batch_row');
-          if (!clientCaused)
-            this.logger.error('batch row failed unexpectedly', { file: file.file_name, row: row.n, error: (e as Error)?.message });
-          outcomes.push({ ok: false, failure: failureOf(row, e) });
-        }
-      }
-    const failures = outcomes.filter((o): o is { ok: false; failure: FailureRow } => !o.ok).map((o) => o.failure);
-    await this.store.recordProgress(
-      tx,
-      {
-        id: file.id,
-        owner: this.instanceId,
-        lane,
-        from,
-        to: chunk[chunk.length - 1].n,
-        succeeded: outcomes.length - failures.length,
-        failed: failures.length,
-        leaseMs: this.config.batch.leaseMs,
-      },
-      failures,
-    );
-    return outcomes;
-  }
-
-  /**
-   * The fast path: the whole chunk through one ApplyImmunizationRows (a constant number of
-   * statements per chunk). Client-caused failures come back per row; anything else poisons the chunk.
-   */
-  private async applyRows(tx: Tx, file: BatchFileRow, principal: Principal, chunk: FileRow[]): Promise<RowOutcome[]> {
-    const outcomes: RowOutcome[] = new Array<RowOutcome>(chunk.length);
-    const asked: { k: number; cmd: ReturnType<typeof rowCommand> }[] = [];
-    chunk.forEach((row, k) => {
-      try {
-        asked.push({ k, cmd: rowCommand(file, principal, row) });
-      } catch (e) {
-        if (!(e instanceof FhirError || e instanceof RowFailure)) throw new ChunkPoisoned(e);
-        outcomes[k] = { ok: false, failure: failureOf(row, e) };
-      }
-    });
-    let results;
-    try {
-      results = await this.commands.execute(
-        new ApplyImmunizationRows(
-          tx,
-          asked.map((a) => a.cmd),
-          principal,
-        ),
-      );
-    } catch (e) {
-      throw new ChunkPoisoned(e);
-    }
-    asked.forEach((a, j) => {
-      const res = results[j];
-      outcomes[a.k] = res.ok ? { ok: true, change: res.change } : { ok: false, failure: failureOf(chunk[a.k], res.error) };
-    });
-    return outcomes;
-  }
-
-  private async applyRow(tx: Tx, file: BatchFileRow, principal: Principal, row: FileRow): Promise<ImmunizationChange> {
-    const c = rowCommand(file, principal, row);
-    const applied = await this.commands.execute(new ApplyImmunizationRow(tx, c.action, c.identifier, c.body, principal));
-    return applied.change;
-  }
-}
-
-/** A row's checks that need no database, and the row as the Immunization module's command takes it. */
-function rowCommand(file: BatchFileRow, principal: Principal, row: FileRow) {
-  {
-    const r = recordOf(row.values);
-    const action = r.ACTION_FLAG.toUpperCase();
-    if (action !== 'NEW' && action !== 'UPDATE' && action !== 'DELETE') {
-      throw new RowFailure(`Invalid ACTION_FLAG - ACTION_FLAG must be 'NEW', 'UPDATE' or 'DELETE'`);
-    }
-    if (!r.UNIQUE_ID || !r.UNIQUE_ID_URI) throw new RowFailure('UNIQUE_ID or UNIQUE_ID_URI is missing');
-    if (!principal.supplier.permissions.allows(OPERATION_OF[action], file.vaccine_type))
-      throw new RowFailure('No permissions for requested operation');
-    if (row.values.length !== FLAT_FIELDS.length) {
-      throw new RowFailure(`The row has ${row.values.length} values; a row needs ${FLAT_FIELDS.length}, one per header.`);
-    }
-    const body = action === 'DELETE' ? null : flatToFhir(r, file.vaccine_type);
-    return { action: action as RowAction, identifier: { system: r.UNIQUE_ID_URI, value: r.UNIQUE_ID }, body };
-  }
-}
-
-/** The chunk's transaction may be unusable: roll it back and run the chunk row by row. */
-class ChunkPoisoned extends Error {
-  constructor(readonly cause: unknown) {
-    super(`chunk poisoned: ${(cause as Error)?.message}`);
-  }
-}
-
-function failureOf(row: FileRow, e: unknown): FailureRow {
-  const r = recordOf(row.values);
-  let diagnostics: string;
-  if (e instanceof FhirError) diagnostics = e.issues.map((i) => i.diagnostics ?? i.code).join('; ');
-  else if (e instanceof RowFailure) diagnostics = e.message;
-  else if (isUniqueViolation(e)) diagnostics = `A live record already has identifier ${r.UNIQUE_ID_URI}|${r.UNIQUE_ID}.`;
-  else diagnostics = 'The row could not be applied (an unexpected error; it has been logged).';
-  return {
-    row_number: row.n,
-    local_id: `${r.UNIQUE_ID}^${r.UNIQUE_ID_URI}`,
-    imms_id: null,
-    operation: r.ACTION_FLAG.toUpperCase() || null,
-    diagnostics,
-  };
 }

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Supplier } from '../../auth/supplier-registry';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Database } from '../../database/database';
-import { Errors, FhirError } from '../../fhir/operation-outcome';
+import { DomainError } from '../../kernel/domain-error';
 import { JsonLogger } from '../../logging/json-logger';
 import { infAck, Refusal } from '../domain/acks';
 import { PipeCsvParser } from '../domain/csv';
@@ -20,7 +20,7 @@ export const CHUNK_BYTES = 1024 * 1024;
 /** Refused before anything was stored (bad name, not the caller's ODS code, duplicate, too large). */
 export class UploadRefused extends Error {
   constructor(
-    readonly error: FhirError,
+    readonly error: DomainError,
     readonly refusal: string | null,
   ) {
     super(error.message);
@@ -95,10 +95,10 @@ export class BatchReceiver {
    */
   async receive(fileName: string, supplier: Supplier | null, body: Readable, source: 'upload' | 'inbox'): Promise<BatchFileRow> {
     const parsed = parseBatchFileName(fileName);
-    if ('error' in parsed) throw new UploadRefused(Errors.invalid(parsed.error), parsed.error);
+    if ('error' in parsed) throw new UploadRefused(DomainError.invalid(parsed.error), parsed.error);
     if (supplier === null || !(supplier.odsCodes ?? []).includes(parsed.odsCode)) {
       const who = supplier ? `Supplier ${supplier.name}` : 'No supplier';
-      throw new UploadRefused(Errors.forbidden(`${who} does not send files for ODS code ${parsed.odsCode}.`), Refusal.unauthorised);
+      throw new UploadRefused(DomainError.forbidden(`${who} does not send files for ODS code ${parsed.odsCode}.`), Refusal.unauthorised);
     }
     const id = randomUUID();
     const receivedAt = new Date();
@@ -111,18 +111,7 @@ export class BatchReceiver {
       source,
       at: receivedAt,
     });
-    if (!fresh)
-      throw new UploadRefused(
-        new FhirError(409, [
-          {
-            severity: 'error',
-            code: 'duplicate',
-            details: { coding: [{ system: 'https://fhir.nhs.uk/Codesystem/http-error-codes', code: 'DUPLICATE' }] },
-            diagnostics: `A file named ${fileName} was already received.`,
-          },
-        ]),
-        Refusal.duplicate,
-      );
+    if (!fresh) throw new UploadRefused(DomainError.alreadyExists(`A file named ${fileName} was already received.`), Refusal.duplicate);
 
     const mayWrite = (['create', 'update', 'delete'] as const).some((op) => supplier.permissions.allows(op, parsed.vaccineType));
     const probe = new ContentProbe();
@@ -145,7 +134,10 @@ export class BatchReceiver {
           const buf = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as string);
           size += buf.length;
           if (size > this.config.batch.maxFileBytes) {
-            throw new UploadRefused(Errors.tooLarge(`The file is larger than the limit of ${this.config.batch.maxFileBytes} bytes.`), null);
+            throw new UploadRefused(
+              DomainError.tooLarge(`The file is larger than the limit of ${this.config.batch.maxFileBytes} bytes.`),
+              null,
+            );
           }
           probe.push(buf);
           pending.push(buf);
@@ -158,7 +150,7 @@ export class BatchReceiver {
     } catch (e) {
       await this.store.dropReceiving(this.db, id).catch(() => undefined);
       if (e instanceof UploadRefused) throw e;
-      throw new UploadRefused(Errors.invalid('The file could not be read to the end.'), null);
+      throw new UploadRefused(DomainError.invalid('The file could not be read to the end.'), null);
     }
     const refusal = !mayWrite
       ? Refusal.unauthorised

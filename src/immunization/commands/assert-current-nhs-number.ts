@@ -1,5 +1,5 @@
 import type { QueryBus } from '@nestjs/cqrs';
-import { Errors } from '../../fhir/operation-outcome';
+import { DomainError } from '../../kernel/domain-error';
 import { GetNhsNumberStatus } from '../../patient/public';
 
 const EXPRESSION = "Immunization.contained.where(resourceType='Patient').identifier[0].value";
@@ -13,13 +13,13 @@ export async function assertCurrentNhsNumber(queries: QueryBus, nhsNumber: strin
   if (nhsNumber === null) return;
   const status = await queries.execute(new GetNhsNumberStatus(nhsNumber));
   if (status === 'superseded') {
-    throw Errors.invariant(
+    throw DomainError.invariant(
       `The NHS number ${nhsNumber} has been superseded (the patient's records were merged on PDS): send the patient's current NHS number.`,
       EXPRESSION,
     );
   }
   if (status === 'invalidated') {
-    throw Errors.invariant(
+    throw DomainError.invariant(
       `The NHS number ${nhsNumber} is no longer a valid NHS number on PDS: send the patient's current NHS number.`,
       EXPRESSION,
     );

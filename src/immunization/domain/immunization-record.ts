@@ -1,6 +1,6 @@
 import type { Immunization } from '@medplum/fhirtypes';
 import type { Principal } from '../../auth/principal';
-import { Errors } from '../../fhir/operation-outcome';
+import { DomainError } from '../../kernel/domain-error';
 import type { ChangeOperation } from '../public/immunization-change';
 import { staleVersion, VersionPrecondition } from './version-precondition';
 
@@ -27,14 +27,16 @@ export interface IncomingFacts {
   occurrence: string;
 }
 
-/** What the aggregate decided a write should do. `expectedVersion`/`wasDeleted` guard the SQL write. */
+/**
+ * What the aggregate decided a write should do. `expectedVersion`/`wasDeleted` guard the SQL write;
+ * an UPDATE guarded on a deleted row is a reinstatement.
+ */
 export interface WriteDecision {
   operation: ChangeOperation;
   newVersion: number;
-  reinstated: boolean;
   /** null: insert a new row; else the version-guarded UPDATE of the existing row. */
   guard: { expectedVersion: number; wasDeleted: boolean } | null;
-  /** The error to answer when the guarded write finds the row changed underneath. */
+  /** The error to throw when the guarded write finds the row changed underneath. */
   onConflict: () => Error;
 }
 
@@ -55,20 +57,19 @@ const typeLabel = (t: string) => `vaccine type ${t}`;
 export const ImmunizationRecord = {
   decideCreate(existing: StoredImmunization | null, incoming: IncomingFacts, who: Principal): WriteDecision {
     if (!who.supplier.permissions.allows('create', incoming.vaccineType)) {
-      throw Errors.forbidden(`Supplier ${who.supplier.name} may not create records of ${typeLabel(incoming.vaccineType)}.`);
+      throw DomainError.forbidden(`Supplier ${who.supplier.name} may not create records of ${typeLabel(incoming.vaccineType)}.`);
     }
     const duplicate = () =>
-      Errors.duplicate(
+      DomainError.duplicate(
         `A live record already has identifier ${incoming.identifier.system}|${incoming.identifier.value}.`,
         'Immunization.identifier[0]',
       );
-    if (existing === null) return { operation: 'CREATE', newVersion: 1, reinstated: false, guard: null, onConflict: duplicate };
+    if (existing === null) return { operation: 'CREATE', newVersion: 1, guard: null, onConflict: duplicate };
     if (!existing.deleted) throw duplicate();
     // Creating with a deleted record's identifier brings that record back, as its next version.
     return {
       operation: 'UPDATE',
       newVersion: existing.version + 1,
-      reinstated: true,
       guard: { expectedVersion: existing.version, wasDeleted: true },
       onConflict: duplicate,
     };
@@ -81,14 +82,14 @@ export const ImmunizationRecord = {
     precondition: VersionPrecondition,
     who: Principal,
   ): WriteDecision {
-    if (stored === null) throw Errors.notFound(`Immunization ${id} does not exist.`);
+    if (stored === null) throw DomainError.notFound(`Immunization ${id} does not exist.`);
     for (const t of new Set([stored.vaccineType, incoming.vaccineType])) {
       if (!who.supplier.permissions.allows('update', t)) {
-        throw Errors.forbidden(`Supplier ${who.supplier.name} may not update records of ${typeLabel(t)}.`);
+        throw DomainError.forbidden(`Supplier ${who.supplier.name} may not update records of ${typeLabel(t)}.`);
       }
     }
     if (incoming.identifier.system !== stored.identifierSystem || incoming.identifier.value !== stored.identifierValue) {
-      throw Errors.invariant(
+      throw DomainError.invariant(
         `identifier must stay ${stored.identifierSystem}|${stored.identifierValue}: a record's identifier cannot be changed.`,
         'Immunization.identifier[0]',
       );
@@ -98,7 +99,6 @@ export const ImmunizationRecord = {
       return {
         operation: 'UPDATE',
         newVersion: stored.version + 1,
-        reinstated: true,
         guard: { expectedVersion: stored.version, wasDeleted: true },
         // Someone reinstated it first: decide again on fresh state (then the version check applies).
         onConflict: () => new ConcurrentChange(),
@@ -108,7 +108,6 @@ export const ImmunizationRecord = {
     return {
       operation: 'UPDATE',
       newVersion: stored.version + 1,
-      reinstated: false,
       guard: { expectedVersion: stored.version, wasDeleted: false },
       // Another write won the race between our read and our write. Not necessarily an update (a
       // delete keeps the number, so "version N+1" would be false): decide again on fresh state,
@@ -118,14 +117,13 @@ export const ImmunizationRecord = {
   },
 
   decideDelete(stored: StoredImmunization | null, id: string, who: Principal): WriteDecision {
-    if (stored === null || stored.deleted) throw Errors.notFound(`Immunization ${id} does not exist.`);
+    if (stored === null || stored.deleted) throw DomainError.notFound(`Immunization ${id} does not exist.`);
     if (!who.supplier.permissions.allows('delete', stored.vaccineType)) {
-      throw Errors.forbidden(`Supplier ${who.supplier.name} may not delete records of ${typeLabel(stored.vaccineType)}.`);
+      throw DomainError.forbidden(`Supplier ${who.supplier.name} may not delete records of ${typeLabel(stored.vaccineType)}.`);
     }
     return {
       operation: 'DELETE',
       newVersion: stored.version,
-      reinstated: false,
       guard: { expectedVersion: stored.version, wasDeleted: false },
       // Someone changed or deleted it between our read and our write: decide again on fresh state.
       onConflict: () => new ConcurrentChange(),
@@ -141,7 +139,6 @@ export const ImmunizationRecord = {
     return {
       operation: stored.deleted ? 'DELETE' : 'UPDATE',
       newVersion: stored.version + 1,
-      reinstated: false,
       guard: { expectedVersion: stored.version, wasDeleted: stored.deleted },
       onConflict: () => new ConcurrentChange(),
     };
@@ -150,7 +147,7 @@ export const ImmunizationRecord = {
   /** read/vread/history: `r` on the record's vaccine type. */
   assertCanRead(vaccineType: string, who: Principal) {
     if (!who.supplier.permissions.allows('read', vaccineType)) {
-      throw Errors.forbidden(`Supplier ${who.supplier.name} may not read records of ${typeLabel(vaccineType)}.`);
+      throw DomainError.forbidden(`Supplier ${who.supplier.name} may not read records of ${typeLabel(vaccineType)}.`);
     }
   },
 };

@@ -1,7 +1,7 @@
 import type { Immunization } from '@medplum/fhirtypes';
 import { nhsNumberOf } from '../../patient/public';
-import type { IncomingFacts } from './immunization-record';
-import { vaccineTypeOf } from './vaccine-type';
+import type { IncomingFacts, StoredImmunization } from './immunization-record';
+import { vaccineTypeOf } from '../../kernel/terminology';
 
 /** The facts the write side keys on, read from a resource that has passed validation. */
 export function incomingFacts(resource: Immunization): IncomingFacts {
@@ -13,5 +13,15 @@ export function incomingFacts(resource: Immunization): IncomingFacts {
     nhsNumber: nhsNumberOf(resource),
     identifier: { system: identifier.system, value: identifier.value },
     occurrence: resource.occurrenceDateTime as string,
+  };
+}
+
+/** The facts of a stored record, optionally with a new NHS number (a delete, a patient merge). */
+export function storedFacts(stored: StoredImmunization, nhsNumber = stored.nhsNumber): IncomingFacts {
+  return {
+    vaccineType: stored.vaccineType,
+    nhsNumber,
+    identifier: { system: stored.identifierSystem, value: stored.identifierValue },
+    occurrence: stored.occurrence,
   };
 }

@@ -1,5 +1,6 @@
 import type { Immunization, Patient } from '@medplum/fhirtypes';
-import { containedPatientIndex, NHS_NUMBER_SYSTEM } from '../../patient/public';
+import { containedPatientIndex } from '../../patient/public';
+import { NHS_NUMBER_SYSTEM } from '../../kernel/terminology';
 
 /**
  * The stored representation with the contained Patient's NHS number replaced (everything else,

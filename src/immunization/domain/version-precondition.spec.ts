@@ -1,11 +1,13 @@
-import { FhirError } from '../../fhir/operation-outcome';
+import { fhirErrorOf } from '../../fhir/domain-error-outcome';
+import type { DomainError } from '../../kernel/domain-error';
 import { parseVersionPrecondition, staleVersion } from './version-precondition';
 
 const statusOf = (f: () => unknown) => {
   try {
     f();
   } catch (e) {
-    return (e as FhirError).status;
+    // The status the HTTP edge answers the domain's refusal with.
+    return fhirErrorOf(e as DomainError).status;
   }
   return 0;
 };
@@ -40,7 +42,7 @@ describe('version precondition (docs/api.md §2)', () => {
   });
 
   it('answers a stale version 412 for If-Match and 400 for E-Tag', () => {
-    expect(staleVersion({ version: 1, via: 'If-Match' }, 2).status).toBe(412);
-    expect(staleVersion({ version: 1, via: 'E-Tag' }, 2).status).toBe(400);
+    expect(fhirErrorOf(staleVersion({ version: 1, via: 'If-Match' }, 2)).status).toBe(412);
+    expect(fhirErrorOf(staleVersion({ version: 1, via: 'E-Tag' }, 2)).status).toBe(400);
   });
 });

@@ -1,6 +1,7 @@
 import type { Immunization } from '@medplum/fhirtypes';
 import { Injectable } from '@nestjs/common';
 import type { SqlExecutor, Tx } from '../../database/database';
+import type { EventWrite, RecordWrites, RowWrite } from '../commands/record-writes';
 import type { StoredImmunization } from '../domain/immunization-record';
 import type { ChangeOperation } from '../public/immunization-change';
 
@@ -40,18 +41,6 @@ function toStored(r: Row): StoredImmunization {
   };
 }
 
-export interface RowWrite {
-  id: string;
-  version: number;
-  identifier: { system: string; value: string };
-  nhsNumber: string | null;
-  vaccineType: string;
-  occurrence: string;
-  supplier: string;
-  resource: Immunization;
-  at: Date;
-}
-
 export interface EventRow {
   seq: string;
   version: number;
@@ -77,7 +66,7 @@ export interface FeedCursor {
  * a bare name would sort the text output column ('10' < '9').
  */
 @Injectable()
-export class ImmunizationRepository {
+export class ImmunizationRepository implements RecordWrites {
   async findById(db: SqlExecutor, id: string): Promise<StoredImmunization | null> {
     if (!UUID.test(id)) return null;
     const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM immunization WHERE id = $1`, [id]);
@@ -269,18 +258,7 @@ export class ImmunizationRepository {
   }
 
   /** appendEvent for many changes in one statement; the sequence numbers come back in the given order. */
-  async appendEvents(
-    tx: Tx,
-    events: {
-      id: string;
-      version: number;
-      operation: ChangeOperation;
-      supplier: string;
-      vaccineType: string;
-      resource: Immunization;
-    }[],
-    at: Date,
-  ): Promise<string[]> {
+  async appendEvents(tx: Tx, events: EventWrite[], at: Date): Promise<string[]> {
     const { rows } = await tx.query<{ seq: string; immunization_id: string }>(
       `INSERT INTO immunization_event (immunization_id, version, operation, supplier, vaccine_type, request_id, resource, recorded_at)
        SELECT (e.j->>'id')::uuid, (e.j->>'version')::int, e.j->>'operation', e.j->>'supplier', e.j->>'vaccineType', NULL, e.j->'resource', $2
@@ -302,19 +280,7 @@ export class ImmunizationRepository {
     return rows.length === 1;
   }
 
-  async appendEvent(
-    tx: Tx,
-    e: {
-      id: string;
-      version: number;
-      operation: ChangeOperation;
-      supplier: string;
-      vaccineType: string;
-      requestId: string | null;
-      resource: Immunization;
-      at: Date;
-    },
-  ): Promise<string> {
+  async appendEvent(tx: Tx, e: EventWrite & { requestId: string | null; at: Date }): Promise<string> {
     const { rows } = await tx.query<{ seq: string }>(
       `INSERT INTO immunization_event (immunization_id, version, operation, supplier, vaccine_type, request_id, resource, recorded_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8) RETURNING seq::text AS seq`,

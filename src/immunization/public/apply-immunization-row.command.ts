@@ -1,6 +1,7 @@
 import { Command } from '@nestjs/cqrs';
 import type { Principal } from '../../auth/principal';
 import type { Tx } from '../../database/database';
+import type { DomainError } from '../../kernel/domain-error';
 import type { ImmunizationChange } from './immunization-change';
 
 /** What a batch row asks for (ACTION_FLAG): records are found by identifier, not by id. */
@@ -24,7 +25,7 @@ export interface AppliedRow {
  *   the body is validated as an update of that record.
  * - DELETE: as DELETE on the record holding the identifier (`body` is not used).
  *
- * Client-caused failures throw FhirError, before anything is written. Any other error may leave
+ * Client-caused failures throw DomainError, before anything is written. Any other error may leave
  * the transaction unusable: the caller must roll back (to a savepoint).
  */
 export class ApplyImmunizationRow extends Command<AppliedRow> {
@@ -39,8 +40,8 @@ export class ApplyImmunizationRow extends Command<AppliedRow> {
   }
 }
 
-/** One row's result in ApplyImmunizationRows: its change, or the client-caused FhirError it failed with. */
-export type RowResult = { ok: true; change: ImmunizationChange } | { ok: false; error: unknown };
+/** One row's result in ApplyImmunizationRows: its change, or the client-caused DomainError it failed with. */
+export type RowResult = { ok: true; change: ImmunizationChange } | { ok: false; error: DomainError };
 
 /**
  * Many rows (a batch chunk), in the caller's transaction, each with exactly ApplyImmunizationRow's

@@ -9,13 +9,9 @@ export type ChangeOperation = 'CREATE' | 'UPDATE' | 'DELETE';
  * representation that was deleted).
  */
 export interface ImmunizationChange {
-  /** Position in the event log (bigint as a string). */
-  eventSeq: string;
   id: string;
   version: number;
   operation: ChangeOperation;
-  /** True when an update or create brought a deleted record back. */
-  reinstated: boolean;
   supplier: string;
   vaccineType: string;
   nhsNumber: string | null;

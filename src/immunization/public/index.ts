@@ -7,9 +7,6 @@ export * from './apply-immunization-row.command';
 export * from './export-changes.query';
 // The shape the validator accepts, for the OpenAPI document.
 export { buildImmunizationSchema } from '../validation/fhir-schema';
-// Value objects other modules reason with (search parameters, subscription criteria, flat records).
-export { VaccineType, vaccineTypeOf } from '../domain/vaccine-type';
-export { SnomedConceptId, SNOMED_SYSTEM } from '../domain/snomed-concept-id';
 // Read-only helpers the batch module's flat-record mapping shares with validation.
 export { selectedNameIndex } from '../validation/patient-name';
 export { dateTimeSpan } from '../validation/fhir-date';

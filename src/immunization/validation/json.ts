@@ -10,16 +10,6 @@ export function isNonBlankString(v: unknown): v is string {
   return typeof v === 'string' && v.trim().length > 0;
 }
 
-/** The value as an array, or undefined when it is not one. */
-export function asArray(v: unknown): unknown[] | undefined {
-  return Array.isArray(v) ? v : undefined;
-}
-
-/** The value as an object, or undefined when it is not one. */
-export function asObject(v: unknown): JsonObject | undefined {
-  return isObject(v) ? v : undefined;
-}
-
 /** A short, safe rendering of a value for diagnostics. */
 export function show(v: unknown): string {
   if (v === undefined) return 'nothing';

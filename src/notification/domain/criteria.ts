@@ -1,4 +1,4 @@
-import { VaccineType } from '../../immunization/public';
+import { VaccineType } from '../../kernel/terminology';
 
 export const EVENT_TYPE = 'imms-vaccination-record-change-1';
 

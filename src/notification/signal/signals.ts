@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { NHS_NUMBER_SYSTEM } from '../../patient/public';
+import { NHS_NUMBER_SYSTEM } from '../../kernel/terminology';
 import { Action, EVENT_TYPE } from '../domain/criteria';
 import { CLOUDEVENTS_PAYLOAD, FHIR_PAYLOAD, Payload } from '../domain/subscription-resource';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NhsNumber } from '../nhs-number';
+import { NhsNumber } from '../../kernel/terminology';
 import { CircuitBreaker } from './circuit-breaker';
 import { PdsAccessToken } from './pds-access-token';
 import { DirectoryAnswer, DirectoryUnavailable, PatientDirectory } from './patient-directory';

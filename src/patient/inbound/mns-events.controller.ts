@@ -6,7 +6,7 @@ import { Public } from '../../auth/public.decorator';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Database } from '../../database/database';
 import { Errors } from '../../fhir/operation-outcome';
-import { NhsNumber } from '../nhs-number';
+import { NhsNumber } from '../../kernel/terminology';
 import { MnsInboxRepository } from './mns-inbox.repository';
 import { MnsInboxWorker } from './mns-inbox.worker';
 

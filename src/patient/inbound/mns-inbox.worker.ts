@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { CommandBus } from '@nestjs/cqrs';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Database } from '../../database/database';
-import { FhirError } from '../../fhir/operation-outcome';
+import { DomainError } from '../../kernel/domain-error';
 import { JsonLogger } from '../../logging/json-logger';
 import { InvalidateNhsNumber } from '../commands/invalidate-nhs-number/invalidate-nhs-number.command';
 import { MergePatient } from '../commands/merge-patient/merge-patient.command';
@@ -91,7 +91,7 @@ export class MnsInboxWorker implements OnApplicationBootstrap, OnModuleDestroy {
         outcome = `merged: moved ${r.moved}`;
       }
     } catch (e) {
-      if (e instanceof FhirError) {
+      if (e instanceof DomainError) {
         // The merge was refused (e.g. it would make a cycle): retrying cannot help.
         outcome = `refused: ${e.message}`;
         this.logger.warn('mns inbox: event refused', { eventId: event.eventId, reason: e.message });

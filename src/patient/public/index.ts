@@ -1,5 +1,4 @@
 // The Patient module's public surface: what other modules may import.
 export * from './nhs-number-status.query';
 export * from './patient-merged.event';
-export * from '../nhs-number';
 export * from '../contained-patient';

@@ -2,14 +2,14 @@ import type { Immunization } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
-import { Errors, FhirError } from '../../../fhir/operation-outcome';
-import { IncomingFacts, ImmunizationRecord, StoredImmunization, WriteDecision } from '../../domain/immunization-record';
-import { incomingFacts } from '../../domain/incoming-facts';
+import { DomainError } from '../../../kernel/domain-error';
+import { IncomingFacts, ImmunizationRecord, StoredImmunization } from '../../domain/immunization-record';
+import { incomingFacts, storedFacts } from '../../domain/incoming-facts';
 import { representation } from '../../domain/representation';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
 import { AppliedRow, ApplyImmunizationRow, ApplyImmunizationRows, RowAction, RowResult } from '../../public/apply-immunization-row.command';
 import { assertCurrentNhsNumber } from '../assert-current-nhs-number';
-import { ImmunizationWriter } from '../immunization-writer';
+import { ImmunizationWriter, Planned } from '../immunization-writer';
 import { assertValidImmunization } from '../validate-body';
 
 const label = (i: { system: string; value: string }) => `${i.system}|${i.value}`;
@@ -18,13 +18,6 @@ interface RowIn {
   action: RowAction;
   identifier: { system: string; value: string };
   body: Record<string, unknown> | null;
-}
-
-/** What a row will write, decided in memory from the stored record (or its absence). */
-interface Planned {
-  decision: WriteDecision;
-  row: { id: string; facts: IncomingFacts; supplier: string; resource: Immunization };
-  previous: StoredImmunization | null;
 }
 
 /** A NEW row's checks that need no stored state (validation first, as the API's create). */
@@ -36,7 +29,7 @@ function precheckNew(body: Record<string, unknown> | null): IncomingFacts {
 /** The identifier a row's record is looked up by. */
 const lookupKey = (r: RowIn, newFacts: IncomingFacts | undefined) => (r.action === 'NEW' ? newFacts!.identifier : r.identifier);
 
-/** The row's decision against `stored` (the record holding its identifier), in the API's order. */
+/** The row's decision against `stored` (the record holding its identifier), in the API's order: what it will write. */
 function plan(r: RowIn, newFacts: IncomingFacts | undefined, stored: StoredImmunization | null, principal: Principal, at: Date): Planned {
   const supplier = principal.supplier.name;
   if (r.action === 'NEW') {
@@ -47,7 +40,7 @@ function plan(r: RowIn, newFacts: IncomingFacts | undefined, stored: StoredImmun
     return { decision, row: { id, facts, supplier, resource }, previous: stored };
   }
   if (r.action === 'UPDATE') {
-    if (stored === null) throw Errors.notFound(`No record has identifier ${label(r.identifier)}: nothing to update.`);
+    if (stored === null) throw DomainError.notFound(`No record has identifier ${label(r.identifier)}: nothing to update.`);
     const body = { ...(r.body ?? {}), id: stored.id };
     assertValidImmunization(body, { mode: 'update', pathId: stored.id });
     const facts = incomingFacts(body);
@@ -56,15 +49,10 @@ function plan(r: RowIn, newFacts: IncomingFacts | undefined, stored: StoredImmun
     const resource = representation(body, stored.id, decision.newVersion, at);
     return { decision, row: { id: stored.id, facts, supplier, resource }, previous: stored };
   }
-  if (stored === null || stored.deleted) throw Errors.notFound(`No live record has identifier ${label(r.identifier)}: nothing to delete.`);
+  if (stored === null || stored.deleted)
+    throw DomainError.notFound(`No live record has identifier ${label(r.identifier)}: nothing to delete.`);
   const decision = ImmunizationRecord.decideDelete(stored, stored.id, principal);
-  const facts = {
-    vaccineType: stored.vaccineType,
-    nhsNumber: stored.nhsNumber,
-    identifier: r.identifier,
-    occurrence: stored.occurrence,
-  };
-  return { decision, row: { id: stored.id, facts, supplier, resource: stored.resource }, previous: stored };
+  return { decision, row: { id: stored.id, facts: storedFacts(stored), supplier, resource: stored.resource }, previous: stored };
 }
 
 @CommandHandler(ApplyImmunizationRow)
@@ -107,7 +95,7 @@ export class ApplyImmunizationRowsHandler implements ICommandHandler<ApplyImmuni
         try {
           newFacts = precheckNew(r.body);
         } catch (e) {
-          if (!(e instanceof FhirError)) throw e;
+          if (!(e instanceof DomainError)) throw e;
           results[i] = { ok: false, error: e };
           continue;
         }
@@ -141,7 +129,7 @@ export class ApplyImmunizationRowsHandler implements ICommandHandler<ApplyImmuni
         if (row.action !== 'DELETE') await assertCurrentNhsNumber(this.queries, p.row.facts.nhsNumber);
         planned.push({ i: x.i, p });
       } catch (e) {
-        if (!(e instanceof FhirError)) throw e;
+        if (!(e instanceof DomainError)) throw e;
         results[x.i] = { ok: false, error: e };
       }
     }

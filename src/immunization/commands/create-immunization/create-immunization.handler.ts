@@ -2,7 +2,7 @@ import type { Immunization } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { CommandHandler, ICommandHandler, QueryBus } from '@nestjs/cqrs';
 import { isUniqueViolation } from '../../../database/database';
-import { Errors } from '../../../fhir/operation-outcome';
+import { DomainError } from '../../../kernel/domain-error';
 import { ImmunizationRecord, StoredImmunization } from '../../domain/immunization-record';
 import { incomingFacts } from '../../domain/incoming-facts';
 import { representation } from '../../domain/representation';
@@ -58,7 +58,7 @@ export class CreateImmunizationHandler implements ICommandHandler<CreateImmuniza
         }));
         if (again.byRequestId) return replay(again.byRequestId);
       }
-      throw Errors.duplicate(
+      throw DomainError.duplicate(
         `A live record already has identifier ${facts.identifier.system}|${facts.identifier.value}.`,
         'Immunization.identifier[0]',
       );

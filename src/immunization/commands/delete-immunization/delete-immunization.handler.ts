@@ -1,5 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { ImmunizationRecord } from '../../domain/immunization-record';
+import { storedFacts } from '../../domain/incoming-facts';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
 import { ImmunizationWriter } from '../immunization-writer';
 import { DeleteImmunization } from './delete-immunization.command';
@@ -16,16 +17,17 @@ export class DeleteImmunizationHandler implements ICommandHandler<DeleteImmuniza
       const stored = await this.repo.findById(tx, cmd.id);
       const decision = ImmunizationRecord.decideDelete(stored, cmd.id, cmd.principal);
       const s = stored!;
-      const facts = {
-        vaccineType: s.vaccineType,
-        nhsNumber: s.nhsNumber,
-        identifier: { system: s.identifierSystem, value: s.identifierValue },
-        occurrence: s.occurrence,
-      };
       const change = await this.writer.apply(
         tx,
         decision,
-        { id: s.id, facts, supplier: cmd.principal.supplier.name, resource: s.resource, at: new Date(), requestId: cmd.requestId },
+        {
+          id: s.id,
+          facts: storedFacts(s),
+          supplier: cmd.principal.supplier.name,
+          resource: s.resource,
+          at: new Date(),
+          requestId: cmd.requestId,
+        },
         s,
       );
       return { result: undefined, change };

@@ -1,5 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { ImmunizationRecord } from '../../domain/immunization-record';
+import { storedFacts } from '../../domain/incoming-facts';
 import { withNhsNumber } from '../../domain/moved-resource';
 import { representation } from '../../domain/representation';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
@@ -30,13 +31,11 @@ export class MovePatientRecordsHandler implements ICommandHandler<MovePatientRec
       const items = records.slice(i, i + BATCH).map((stored) => {
         const decision = ImmunizationRecord.decideMove(stored);
         const resource = representation(withNhsNumber(stored.resource, cmd.to), stored.id, decision.newVersion, at);
-        const facts = {
-          vaccineType: stored.vaccineType,
-          nhsNumber: cmd.to,
-          identifier: { system: stored.identifierSystem, value: stored.identifierValue },
-          occurrence: stored.occurrence,
+        return {
+          decision,
+          row: { id: stored.id, facts: storedFacts(stored, cmd.to), supplier: stored.supplier, resource },
+          previous: stored,
         };
-        return { decision, row: { id: stored.id, facts, supplier: stored.supplier, resource }, previous: stored };
       });
       await this.writer.transact(async (tx) => ({ result: undefined, change: await this.writer.applyBatch(tx, items, at) }), cmd.tx);
     }

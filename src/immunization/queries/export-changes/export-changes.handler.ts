@@ -2,7 +2,8 @@ import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
 import { ExportChanges, ExportPage } from '../../public/export-changes.query';
-import { VaccineType } from '../../domain/vaccine-type';
+import { recordedVersion } from '../recorded-version';
+import { VaccineType } from '../../../kernel/terminology';
 
 @QueryHandler(ExportChanges)
 export class ExportChangesHandler implements IQueryHandler<ExportChanges, ExportPage> {
@@ -16,17 +17,7 @@ export class ExportChangesHandler implements IQueryHandler<ExportChanges, Export
     const page = rows.slice(0, q.count);
     const last = page[page.length - 1];
     return {
-      changes: page.map((r) => ({
-        seq: r.seq,
-        txid: r.txid,
-        id: r.immunization_id,
-        version: r.version,
-        operation: r.operation,
-        supplier: r.supplier ?? '',
-        vaccineType: r.vaccine_type,
-        resource: r.resource,
-        recordedAt: new Date(r.recorded_at),
-      })),
+      changes: page.map((r) => ({ seq: r.seq, txid: r.txid, ...recordedVersion(r), supplier: r.supplier ?? '' })),
       next: rows.length > q.count && last ? { txid: last.txid, seq: last.seq } : null,
     };
   }

@@ -1,24 +1,25 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
-import { Errors } from '../../../fhir/operation-outcome';
+import { DomainError } from '../../../kernel/domain-error';
 import { ImmunizationRecord } from '../../domain/immunization-record';
-import { VaccineType } from '../../domain/vaccine-type';
-import { EventRow, ImmunizationRepository } from '../../infrastructure/immunization.repository';
+import { VaccineType } from '../../../kernel/terminology';
+import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
+import { RecordedVersion, recordedVersion } from '../recorded-version';
 import { ChangeFeedPage, ImmunizationChangeFeed, ImmunizationHistory } from './immunization-history.query';
 
 @QueryHandler(ImmunizationHistory)
-export class ImmunizationHistoryHandler implements IQueryHandler<ImmunizationHistory, EventRow[]> {
+export class ImmunizationHistoryHandler implements IQueryHandler<ImmunizationHistory, RecordedVersion[]> {
   constructor(
     private readonly db: Database,
     private readonly repo: ImmunizationRepository,
   ) {}
 
-  async execute(q: ImmunizationHistory): Promise<EventRow[]> {
+  async execute(q: ImmunizationHistory): Promise<RecordedVersion[]> {
     const events = await this.repo.history(this.db, q.id);
-    if (events.length === 0) throw Errors.notFound(`Immunization ${q.id} does not exist.`);
+    if (events.length === 0) throw DomainError.notFound(`Immunization ${q.id} does not exist.`);
     // The record's current type decides, as for read; deleted records' history stays readable.
     ImmunizationRecord.assertCanRead(events[0].vaccine_type, q.principal);
-    return events;
+    return events.map(recordedVersion);
   }
 }
 
@@ -31,10 +32,10 @@ export class ImmunizationChangeFeedHandler implements IQueryHandler<Immunization
 
   async execute(q: ImmunizationChangeFeed): Promise<ChangeFeedPage> {
     const types = q.principal.supplier.permissions.filter('read', VaccineType.all());
-    if (types.length === 0) throw Errors.forbidden(`Supplier ${q.principal.supplier.name} may not read any vaccine type.`);
+    if (types.length === 0) throw DomainError.forbidden(`Supplier ${q.principal.supplier.name} may not read any vaccine type.`);
     const rows = await this.repo.changeFeed(this.db, { since: q.since, after: q.after, types, limit: q.count + 1 });
     const events = rows.slice(0, q.count);
     const last = events[events.length - 1];
-    return { events, next: rows.length > q.count && last ? { txid: last.txid, seq: last.seq } : null };
+    return { events: events.map(recordedVersion), next: rows.length > q.count && last ? { txid: last.txid, seq: last.seq } : null };
   }
 }

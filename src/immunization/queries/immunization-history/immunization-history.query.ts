@@ -1,9 +1,10 @@
 import { Query } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
-import type { EventRow, FeedCursor } from '../../infrastructure/immunization.repository';
+import type { FeedCursor } from '../../infrastructure/immunization.repository';
+import type { RecordedVersion } from '../recorded-version';
 
 /** GET /Immunization/{id}/_history: every change of one record, newest first, deletions included. */
-export class ImmunizationHistory extends Query<EventRow[]> {
+export class ImmunizationHistory extends Query<RecordedVersion[]> {
   constructor(
     readonly id: string,
     readonly principal: Principal,
@@ -13,7 +14,7 @@ export class ImmunizationHistory extends Query<EventRow[]> {
 }
 
 export interface ChangeFeedPage {
-  events: EventRow[];
+  events: RecordedVersion[];
   /** Where the next page starts, when there may be more. */
   next: FeedCursor | null;
 }

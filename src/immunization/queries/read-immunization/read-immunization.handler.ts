@@ -1,8 +1,9 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
-import { Errors } from '../../../fhir/operation-outcome';
+import { DomainError } from '../../../kernel/domain-error';
 import { ImmunizationRecord } from '../../domain/immunization-record';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
+import { recordedVersion } from '../recorded-version';
 import { ReadImmunization, ReadResult } from './read-immunization.query';
 
 @QueryHandler(ReadImmunization)
@@ -15,13 +16,14 @@ export class ReadImmunizationHandler implements IQueryHandler<ReadImmunization, 
   async execute(q: ReadImmunization): Promise<ReadResult> {
     if (q.version === null) {
       const r = await this.repo.findById(this.db, q.id);
-      if (r === null || r.deleted) throw Errors.notFound(`Immunization ${q.id} does not exist.`);
+      if (r === null || r.deleted) throw DomainError.notFound(`Immunization ${q.id} does not exist.`);
       ImmunizationRecord.assertCanRead(r.vaccineType, q.principal);
       return { id: r.id, version: r.version, lastUpdated: r.lastUpdated, resource: r.resource };
     }
-    const e = await this.repo.version(this.db, q.id, q.version);
-    if (e === null) throw Errors.notFound(`Immunization ${q.id} has no version ${q.version}.`);
-    ImmunizationRecord.assertCanRead(e.vaccine_type, q.principal);
-    return { id: q.id, version: e.version, lastUpdated: new Date(e.recorded_at), resource: e.resource };
+    const row = await this.repo.version(this.db, q.id, q.version);
+    if (row === null) throw DomainError.notFound(`Immunization ${q.id} has no version ${q.version}.`);
+    const v = recordedVersion(row);
+    ImmunizationRecord.assertCanRead(v.vaccineType, q.principal);
+    return { id: q.id, version: v.version, lastUpdated: v.recordedAt, resource: v.resource };
   }
 }

@@ -1,4 +1,4 @@
-import { NHS_NUMBER_SYSTEM, NhsNumber } from '../../../patient/public';
+import { NHS_NUMBER_SYSTEM, NhsNumber } from '../../../kernel/terminology';
 import { isRealDate, momentSpan, ukToday } from '../fhir-date';
 import { isObject, show } from '../json';
 import { selectedNameIndex } from '../patient-name';

@@ -1,4 +1,4 @@
-import { SNOMED_SYSTEM } from '../../domain/snomed-concept-id';
+import { SNOMED_SYSTEM } from '../../../kernel/terminology';
 import { isRealDate } from '../fhir-date';
 import { isObject, show } from '../json';
 import { OK, issue, optionalText, type Rule } from '../rule';

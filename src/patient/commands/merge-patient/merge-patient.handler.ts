@@ -1,10 +1,10 @@
 import { CommandBus, CommandHandler, EventBus, ICommandHandler } from '@nestjs/cqrs';
 import { Database, isRetryableTxFailure, Tx } from '../../../database/database';
-import { Errors } from '../../../fhir/operation-outcome';
+import { DomainError } from '../../../kernel/domain-error';
 import { MovePatientRecords } from '../../../immunization/public';
 import { JsonLogger } from '../../../logging/json-logger';
 import { PatientRegisterRepository } from '../../infrastructure/patient-register.repository';
-import { NhsNumber } from '../../nhs-number';
+import { NhsNumber } from '../../../kernel/terminology';
 import { PatientRegister } from '../../patient-register';
 import { PatientMerged } from '../../public/patient-merged.event';
 import { MergePatient, MergeResult } from './merge-patient.command';
@@ -41,11 +41,11 @@ export class MergePatientHandler implements ICommandHandler<MergePatient, MergeR
           expression: `Parameters.parameter.where(name='${name}').valueIdentifier.value`,
         });
     }
-    if (problems.length) throw Errors.invariants(problems);
+    if (problems.length) throw DomainError.invariants(problems);
     if (cmd.from === cmd.to)
-      throw Errors.invariant('source-patient-identifier and target-patient-identifier must be different NHS numbers.');
+      throw DomainError.invariant('source-patient-identifier and target-patient-identifier must be different NHS numbers.');
     if (cmd.principal && !cmd.principal.supplier.roles.includes(PATIENT_ADMIN_ROLE)) {
-      throw Errors.forbidden(`Supplier ${cmd.principal.supplier.name} may not merge patients (needs the ${PATIENT_ADMIN_ROLE} role).`);
+      throw DomainError.forbidden(`Supplier ${cmd.principal.supplier.name} may not merge patients (needs the ${PATIENT_ADMIN_ROLE} role).`);
     }
 
     for (let attempt = 1; ; attempt++) {
@@ -77,17 +77,17 @@ export class MergePatientHandler implements ICommandHandler<MergePatient, MergeR
     const known = await this.repo.findBoth(tx, cmd.from, cmd.to);
     const source = known.get(cmd.from) ?? null;
     const target = known.get(cmd.to) ?? null;
-    if (target?.status === 'invalidated') throw Errors.invariant('target-patient-identifier: the NHS number is no longer valid.');
+    if (target?.status === 'invalidated') throw DomainError.invariant('target-patient-identifier: the NHS number is no longer valid.');
     // The register points every superseded number at the current one, so this is the chain's end.
     const current = target?.supersededBy ?? cmd.to;
     if (current === cmd.from)
-      throw Errors.invariant('The merge would make a cycle: the target NHS number has itself been merged into the source.');
+      throw DomainError.invariant('The merge would make a cycle: the target NHS number has itself been merged into the source.');
 
     let from: string[];
     let recorded: boolean;
     if (source?.status === 'superseded') {
       if (source.supersededBy !== current) {
-        throw Errors.invariant('source-patient-identifier: the NHS number has already been merged into a different patient.');
+        throw DomainError.invariant('source-patient-identifier: the NHS number has already been merged into a different patient.');
       }
       // The same merge again: nothing to record; move any record that reached the old number since.
       from = [cmd.from];

@@ -1,6 +1,6 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Errors } from '../../../fhir/operation-outcome';
-import { VaccineType } from '../../../immunization/public';
+import { VaccineType } from '../../../kernel/terminology';
 import { SearchReads } from '../../projection/search-projection.repository';
 import type { SearchPage } from '../search-by-patient/search-by-patient.query';
 import { SearchImmunizationByIdentifier } from './search-by-identifier.query';

@@ -31,10 +31,6 @@ export class NhsNumber {
     return null;
   }
 
-  equals(other: NhsNumber): boolean {
-    return this.value === other.value;
-  }
-
   toString(): string {
     return this.value;
   }

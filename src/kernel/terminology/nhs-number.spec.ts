@@ -38,12 +38,8 @@ describe('NhsNumber (docs/validation-rules.md §3: 10 digits, modulus 11)', () =
     expect(NhsNumber.parse(value)).toBeNull();
   });
 
-  it('compares by value and prints as the bare digits', () => {
+  it('prints as the bare digits', () => {
     const a = NhsNumber.parse('9449310475');
-    const b = NhsNumber.parse('9449310475');
-    const c = NhsNumber.parse('9000000009');
-    expect(a && b && a.equals(b)).toBe(true);
-    expect(a && c && a.equals(c)).toBe(false);
     expect(`${a}`).toBe('9449310475');
   });
 

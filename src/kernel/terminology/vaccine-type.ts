@@ -18,10 +18,11 @@ function setKey(codes: readonly string[]): string {
   return [...new Set(codes)].sort().join('|');
 }
 
-function loadVaccineTypes(): { byDiseaseSet: Map<string, string>; diseasesByType: Map<string, string[]> } {
+function loadVaccineTypes() {
   const file = readConfig<VaccineTypesFile>('vaccine-types.json');
   const byDiseaseSet = new Map<string, string>();
   const diseasesByType = new Map<string, string[]>();
+  const targetsByType = new Map<string, readonly { code: string; display: string }[]>();
   for (const [type, entry] of Object.entries(file)) {
     const codes = entry.diseases.map(([code]) => code);
     const key = setKey(codes);
@@ -30,11 +31,12 @@ function loadVaccineTypes(): { byDiseaseSet: Map<string, string>; diseasesByType
     if (clash) throw new Error(`config/vaccine-types.json: ${clash} and ${type} have the same disease set`);
     byDiseaseSet.set(key, type);
     diseasesByType.set(type, [...new Set(codes)].sort());
+    targetsByType.set(type, Object.freeze(entry.diseases.map(([code, display]) => Object.freeze({ code, display }))));
   }
-  return { byDiseaseSet, diseasesByType };
+  return { byDiseaseSet, diseasesByType, targetsByType };
 }
 
-const { byDiseaseSet, diseasesByType } = loadVaccineTypes();
+const { byDiseaseSet, diseasesByType, targetsByType } = loadVaccineTypes();
 const ALL_TYPES = Object.freeze([...diseasesByType.keys()].sort());
 const TYPES_BY_DISEASE = new Map(
   Object.entries(readConfig<DiseaseToTypesFile>('target-disease-to-vaccine-types.json')).map(
@@ -67,6 +69,11 @@ export const VaccineType = {
   /** The SNOMED codes of the diseases a type targets, sorted; [] for an unknown type. */
   diseasesOf(type: string): string[] {
     return [...(diseasesByType.get(type) ?? [])];
+  },
+
+  /** The target diseases of a type with their displays, in config order; [] for an unknown type. */
+  targetDiseasesOf(type: string): readonly { code: string; display: string }[] {
+    return targetsByType.get(type) ?? [];
   },
 
   /** Every type that protects against the disease with this SNOMED code, sorted; [] if none. */
