@@ -9,7 +9,9 @@ import { natsSubjectOf } from '../domain/subscription-resource';
 import type { DeliveryOutcome } from '../delivery/delivery-outcome';
 import { NatsPublisher } from '../delivery/nats.publisher';
 import { RestHookSender } from '../delivery/rest-hook.sender';
-import { Attempt, Cursor, NotificationStore, OutboxRow, SubscriptionRow } from '../infrastructure/notification.store';
+import type { Attempt, Cursor, OutboxRow, SubscriptionRow } from '../infrastructure/notification-rows';
+import { OutboxStore } from '../infrastructure/outbox.store';
+import { RelayStore } from '../infrastructure/relay.store';
 import { NotificationMetrics } from '../notification.metrics';
 import { actionOf, renderSignal, SignalEvent } from '../signal/signals';
 import { retryDelayMs } from '../../scheduling/backoff';
@@ -91,7 +93,8 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
 
   constructor(
     private readonly db: Database,
-    private readonly store: NotificationStore,
+    private readonly store: RelayStore,
+    private readonly outbox: OutboxStore,
     private readonly restHook: RestHookSender,
     private readonly nats: NatsPublisher,
     private readonly suppliers: SupplierRegistry,
@@ -265,8 +268,8 @@ export class NotificationRelay implements OnApplicationBootstrap, OnModuleDestro
   private async housekeeping() {
     try {
       let removed = 0;
-      for (let i = 0, n = 5000; i < 20 && n === 5000; i++) removed += n = await this.store.pruneOutbox(this.db, 5000);
-      const attempts = await this.store.pruneAttempts(this.db, ATTEMPT_RETENTION_DAYS, 5000);
+      for (let i = 0, n = 5000; i < 20 && n === 5000; i++) removed += n = await this.outbox.pruneOutbox(this.db, 5000);
+      const attempts = await this.outbox.pruneAttempts(this.db, ATTEMPT_RETENTION_DAYS, 5000);
       if (removed + attempts > 0) this.logger.info('notification housekeeping', { outboxRowsRemoved: removed, attemptsRemoved: attempts });
     } catch (e) {
       this.logger.warn('notification housekeeping failed', { error: (e as Error).message });
@@ -419,7 +422,7 @@ class ProgressRecorder {
   private flushing: Promise<void> | null = null;
 
   constructor(
-    private readonly store: NotificationStore,
+    private readonly store: RelayStore,
     private readonly db: Database,
     private readonly sub: SubscriptionRow,
     private readonly owner: string,
