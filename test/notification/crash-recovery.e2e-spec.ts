@@ -124,7 +124,7 @@ describe('crash recovery', () => {
     expect([...byNumber.entries()].sort((p, q) => p[0] - q[0])).toEqual(ids.map((id, i) => [i + 1, id]));
     for (const e of got) expect(e.id).toBe(byNumber.get(e.n));
     // What the dead process had not yet recorded is sent again: the delivery cut off by the kill,
-    // and at most the one before it (progress is recorded behind the deliveries, see ProgressRecorder).
+    // and at most the one before it (progress is recorded behind the deliveries, see SubscriptionWorker).
     expect(got.length - EVENTS).toBeLessThanOrEqual(2);
   });
 });
