@@ -1,27 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { BASE, immunization } from '../support/immunization-fixture';
-import { onPostgres, TEST_PG_URL, testSupplier } from '../support/test-app';
+import { freePort, ServerProcess, writeSuppliersFile } from '../support/server-process';
+import { onPostgres, testSupplier } from '../support/test-app';
+import { createDatabase } from '../support/test-database';
 import { eventNumberOf, focusOf, subscriptionBody } from './support/notification-client';
 import { eventually, Receiver } from './support/receiver';
-import { ServerProcess, writeSuppliersFile } from './support/server-process';
 
 const EVENTS = 12;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * kill -9 of the server while a delivery is in flight loses nothing: the change, its outbox row and
@@ -36,24 +23,15 @@ describe('crash recovery', () => {
   const supplier = testSupplier('ALL', ['*.CRUDS']);
   let rx: Receiver;
   let server: ServerProcess | null = null;
-  let dbName: string | null = null;
+  let db: { url: string; drop: () => Promise<void> } | null = null;
   let env: Record<string, string>;
   let port: number;
 
   beforeAll(async () => {
     rx = await new Receiver().start();
     port = await freePort();
-    let databaseUrl = '';
-    if (onPostgres) {
-      dbName = `imms_crash_${process.pid}_${randomUUID().slice(0, 8)}`;
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      await admin.end();
-      const u = new URL(TEST_PG_URL);
-      u.pathname = `/${dbName}`;
-      databaseUrl = u.toString();
-    }
+    if (onPostgres) db = await createDatabase('imms_crash');
+    const databaseUrl = db?.url ?? '';
     env = {
       DATA_DIR: join(dir, 'data'),
       DATABASE_URL: databaseUrl,
@@ -68,18 +46,13 @@ describe('crash recovery', () => {
   afterAll(async () => {
     await server?.stop();
     await rx?.stop();
-    if (dbName) {
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it(`a server killed with SIGKILL mid-delivery loses nothing: after a restart the rest arrive in order (${onPostgres ? 'PostgreSQL' : 'PGlite on disk'})`, async () => {
     server = new ServerProcess(port, env);
-    await server.start();
+    await server.ready(60_000);
     const token = await server.token(supplier);
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${server!.url}${BASE}${path}`, {
@@ -104,7 +77,7 @@ describe('crash recovery', () => {
 
     // Same database, new process: the old lease runs out and delivery carries on from the cursor.
     server = new ServerProcess(port, env);
-    await server.start();
+    await server.ready(60_000);
     await eventually(
       () => new Set(rx.got('slow').map((g) => eventNumberOf(g.body))).size >= EVENTS,
       30_000,

@@ -1,29 +1,16 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from 'pg';
-import { ServerProcess, writeSuppliersFile } from '../notification/support/server-process';
 import { freshNhsNumber } from '../search/support/search-client';
 import { BASE, immunization } from '../support/immunization-fixture';
-import { onPostgres, TEST_PG_URL, testSupplier } from '../support/test-app';
+import { freePort, ServerProcess, SWC_REGISTER, writeSuppliersFile } from '../support/server-process';
+import { onPostgres, testSupplier } from '../support/test-app';
+import { createDatabase } from '../support/test-database';
 
 const ROOT = join(__dirname, '../..');
 const run = promisify(execFile);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * `npm run -s patient:merge -- --from … --to …` (here: the CLI's source through SWC, no build) does
@@ -33,22 +20,13 @@ function freePort(): Promise<number> {
 describe('patient:merge CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'imms-merge-cli-'));
   const supplier = testSupplier('ALL', ['*.CRUDS']);
-  let dbName: string | null = null;
+  let db: { url: string; drop: () => Promise<void> } | null = null;
   let env: Record<string, string>;
   let server: ServerProcess | null = null;
 
   beforeAll(async () => {
-    let databaseUrl = '';
-    if (onPostgres) {
-      dbName = `imms_mergecli_${process.pid}_${randomUUID().slice(0, 8)}`;
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      await admin.end();
-      const u = new URL(TEST_PG_URL);
-      u.pathname = `/${dbName}`;
-      databaseUrl = u.toString();
-    }
+    if (onPostgres) db = await createDatabase('imms_mergecli');
+    const databaseUrl = db?.url ?? '';
     env = {
       DATA_DIR: join(dir, 'data'),
       DATABASE_URL: databaseUrl,
@@ -59,24 +37,15 @@ describe('patient:merge CLI', () => {
   });
   afterAll(async () => {
     await server?.stop();
-    if (dbName) {
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   const cli = (...args: string[]) =>
-    run(
-      process.execPath,
-      ['-r', join(ROOT, 'test/notification/support/swc-register.js'), join(ROOT, 'src/patient/merge-cli.ts'), ...args],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', ...env },
-      },
-    ).then(
+    run(process.execPath, ['-r', SWC_REGISTER, join(ROOT, 'src/patient/merge-cli.ts'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
     );
@@ -85,7 +54,7 @@ describe('patient:merge CLI', () => {
     const [from, to] = [freshNhsNumber(), freshNhsNumber()];
     const port = await freePort();
     server = new ServerProcess(port, env);
-    await server.start(180_000);
+    await server.ready(180_000);
     let token = await server.token(supplier);
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${server!.url}${BASE}${path}`, {
@@ -114,7 +83,7 @@ describe('patient:merge CLI', () => {
     expect(usage.stderr).toMatch(/usage: npm run -s patient:merge/);
 
     server = new ServerProcess(port, env);
-    await server.start(180_000);
+    await server.ready(180_000);
     token = await server.token(supplier);
     const search = (nhs: string) =>
       call(

@@ -1,12 +1,16 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import type { TestSupplier } from '../../support/test-app';
+import type { TestSupplier } from './test-app';
 
-const ROOT = join(__dirname, '../../..');
-const REGISTER = join(ROOT, 'test/notification/support/swc-register.js');
+const ROOT = join(__dirname, '../..');
+/** `node -r` this to run the TypeScript sources in a child process, compiled on the fly (no build step). */
+export const SWC_REGISTER = join(__dirname, 'swc-register.js');
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -19,10 +23,36 @@ export function freePort(): Promise<number> {
   });
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Writes a suppliers file (the public halves of the test suppliers' keys) into `dir` and returns its path. */
+export function writeSuppliersFile(dir: string, suppliers: TestSupplier[]): string {
+  const file = join(dir, 'suppliers.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      suppliers: suppliers.map((s) => ({
+        name: s.name,
+        permissions: s.permissions,
+        rateLimitPerSecond: s.rateLimitPerSecond,
+        odsCodes: s.odsCodes,
+        roles: s.roles,
+        clients: [
+          {
+            clientId: s.clientId,
+            jwks: { keys: s.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg })) },
+          },
+        ],
+      })),
+    }),
+  );
+  return file;
+}
 
-/** The real server (src/main.ts, compiled on the fly) as a child process with only the given environment. */
-export class Server {
+/**
+ * The real server (src/main.ts, compiled on the fly) as a child process with only the given
+ * environment, started at construction: crash tests kill it with SIGKILL mid-work and start
+ * another on the same data.
+ */
+export class ServerProcess {
   readonly child: ChildProcess;
   private out = '';
   private err = '';
@@ -33,7 +63,7 @@ export class Server {
     readonly port: number,
     env: Record<string, string>,
   ) {
-    this.child = spawn(process.execPath, ['-r', REGISTER, join(ROOT, 'src/main.ts')], {
+    this.child = spawn(process.execPath, ['-r', SWC_REGISTER, join(ROOT, 'src/main.ts')], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -66,6 +96,7 @@ export class Server {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Waits until /health/ready answers; fails at once if the process exits first. */
   async ready(timeoutMs = 90_000): Promise<this> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
@@ -82,6 +113,7 @@ export class Server {
     throw new Error(`server not ready in ${timeoutMs} ms: ${(this.out + this.err).slice(-2000)}`);
   }
 
+  /** SIGKILL: no shutdown hook runs, no lease is given back, work in flight is cut off. */
   async kill9(): Promise<void> {
     if (!this.running) return;
     this.child.kill('SIGKILL');
@@ -96,7 +128,7 @@ export class Server {
     clearTimeout(timer);
   }
 
-  /** An access token through the client-credentials flow. */
+  /** An access token through the public client-credentials flow (docs/api.md §4). */
   async token(s: TestSupplier): Promise<string> {
     const key = s.keys[0];
     const assertion = await new SignJWT({})
