@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { fileName, fileOf, fluRow } from '../fixtures/batch/flat-rows';
 import { BASE } from '../support/immunization-fixture';
-import { freePort, ServerProcess, writeSuppliersFile } from '../support/server-process';
+import { freePort, ServerProcess, ServerWorkspace } from '../support/server-process';
 import { onPostgres, testSupplier } from '../support/test-app';
-import { createDatabase } from '../support/test-database';
 import { BATCH } from './support/batch-client';
 
 const ROWS = 20_000;
@@ -22,21 +18,16 @@ const UPDATE_EVERY = 20;
  * (TEST_DATABASE_URL) or on a PGlite data directory on disk.
  */
 describe('batch crash recovery', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-batch-crash-'));
+  const workspace = new ServerWorkspace('imms-batch-crash');
   const supplier = testSupplier('EMIS', ['*.CRUDS'], { odsCodes: ['YGM41'] });
   let server: ServerProcess | null = null;
-  let db: { url: string; drop: () => Promise<void> } | null = null;
   let env: Record<string, string>;
   let port: number;
 
   beforeAll(async () => {
     port = await freePort();
-    if (onPostgres) db = await createDatabase('imms_bcrash');
-    const databaseUrl = db?.url ?? '';
     env = {
-      DATA_DIR: join(dir, 'data'),
-      DATABASE_URL: databaseUrl,
-      SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
+      ...(await workspace.open([supplier])),
       NOTIFICATION_RELAY_ENABLED: 'false',
       BATCH_POLL_MS: '100',
       BATCH_LEASE_MS: '3000',
@@ -48,8 +39,7 @@ describe('batch crash recovery', () => {
   });
   afterAll(async () => {
     await server?.stop();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await workspace.close();
   });
 
   it(`a server killed with SIGKILL mid-file resumes after a restart: all ${ROWS} rows applied exactly once (${onPostgres ? 'PostgreSQL' : 'PGlite on disk'})`, async () => {
@@ -111,7 +101,7 @@ describe('batch crash recovery', () => {
       expect([i, entry.resource.meta.versionId]).toEqual([i, '2']);
     }
     if (onPostgres) {
-      const c = new Client({ connectionString: db!.url });
+      const c = new Client({ connectionString: workspace.databaseUrl });
       await c.connect();
       const { rows: counts } = await c.query(
         `SELECT count(*)::int AS events, count(DISTINCT immunization_id)::int AS records FROM immunization_event`,

@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BASE, immunization } from '../support/immunization-fixture';
-import { freePort, ServerProcess, writeSuppliersFile } from '../support/server-process';
+import { immunization } from '../support/immunization-fixture';
+import { freePort, ServerProcess, ServerWorkspace } from '../support/server-process';
 import { onPostgres, testSupplier } from '../support/test-app';
-import { createDatabase } from '../support/test-database';
 import { eventNumberOf, focusOf, subscriptionBody } from './support/notification-client';
 import { eventually, Receiver } from './support/receiver';
 
@@ -19,23 +15,18 @@ const EVENTS = 12;
  * directory on disk.
  */
 describe('crash recovery', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-crash-'));
+  const workspace = new ServerWorkspace('imms-crash');
   const supplier = testSupplier('ALL', ['*.CRUDS']);
   let rx: Receiver;
   let server: ServerProcess | null = null;
-  let db: { url: string; drop: () => Promise<void> } | null = null;
   let env: Record<string, string>;
   let port: number;
 
   beforeAll(async () => {
     rx = await new Receiver().start();
     port = await freePort();
-    if (onPostgres) db = await createDatabase('imms_crash');
-    const databaseUrl = db?.url ?? '';
     env = {
-      DATA_DIR: join(dir, 'data'),
-      DATABASE_URL: databaseUrl,
-      SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
+      ...(await workspace.open([supplier])),
       NOTIFICATION_RELAY_ENABLED: 'true',
       SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*',
       NOTIFICATION_POLL_MS: '50',
@@ -46,23 +37,14 @@ describe('crash recovery', () => {
   afterAll(async () => {
     await server?.stop();
     await rx?.stop();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await workspace.close();
   });
 
   it(`a server killed with SIGKILL mid-delivery loses nothing: after a restart the rest arrive in order (${onPostgres ? 'PostgreSQL' : 'PGlite on disk'})`, async () => {
     server = new ServerProcess(port, env);
     await server.ready(60_000);
     const token = await server.token(supplier);
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${server!.url}${BASE}${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json', Prefer: 'return=representation' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as any;
-    };
+    const call = (method: string, path: string, body?: unknown) => server!.fhirJson(token, method, path, body);
 
     // A slow receiver, so that deliveries are in flight when the process dies.
     await call('POST', '/Subscription', subscriptionBody(rx.endpoint('slow', { delayMs: 150 })));

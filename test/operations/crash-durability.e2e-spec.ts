@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { focusOf, subscriptionBody, versionOf } from '../notification/support/notification-client';
 import { eventually, Receiver } from '../notification/support/receiver';
 import { BASE, immunization } from '../support/immunization-fixture';
-import { freePort, ServerProcess, sleep, writeSuppliersFile } from '../support/server-process';
+import { freePort, ServerProcess, ServerWorkspace, sleep } from '../support/server-process';
 import { onPostgres, testSupplier } from '../support/test-app';
-import { createDatabase } from '../support/test-database';
 
 const WRITERS = 6;
 /** Kill once this many changes were acknowledged (the load keeps running until the kill). */
@@ -33,22 +29,17 @@ interface Change {
  * - Every event in the log is eventually delivered to the subscriber (at least once).
  */
 describe(`crash durability: kill -9 under concurrent writes (${onPostgres ? 'PostgreSQL' : 'PGlite on disk'})`, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-durable-'));
+  const workspace = new ServerWorkspace('imms-durable');
   const supplier = testSupplier('ALL', ['*.CRUDS']);
   const rx = new Receiver();
   let env: Record<string, string>;
   let server: ServerProcess | null = null;
-  let db: { url: string; drop: () => Promise<void> } | null = null;
 
   beforeAll(async () => {
     await rx.start();
-    if (onPostgres) db = await createDatabase('imms_durable');
-    const databaseUrl = db?.url ?? '';
     env = {
-      DATA_DIR: join(dir, 'data'),
-      DATABASE_URL: databaseUrl,
+      ...(await workspace.open([supplier])),
       DATABASE_POOL_SIZE: String(WRITERS + 4),
-      SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
       SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*',
       NOTIFICATION_POLL_MS: '100',
       NOTIFICATION_RETRY_BASE_MS: '50',
@@ -58,8 +49,7 @@ describe(`crash durability: kill -9 under concurrent writes (${onPostgres ? 'Pos
   afterAll(async () => {
     await server?.stop();
     await rx.stop();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await workspace.close();
   });
 
   it('every acknowledged change survives at its version, one event each, none for refused ones, all delivered', async () => {

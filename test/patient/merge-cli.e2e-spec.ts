@@ -1,13 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freshNhsNumber } from '../search/support/search-client';
-import { BASE, immunization } from '../support/immunization-fixture';
-import { freePort, ServerProcess, SWC_REGISTER, writeSuppliersFile } from '../support/server-process';
-import { onPostgres, testSupplier } from '../support/test-app';
-import { createDatabase } from '../support/test-database';
+import { immunization } from '../support/immunization-fixture';
+import { freePort, ServerProcess, ServerWorkspace, SWC_REGISTER } from '../support/server-process';
+import { testSupplier } from '../support/test-app';
 
 const ROOT = join(__dirname, '../..');
 const run = promisify(execFile);
@@ -18,27 +15,21 @@ const run = promisify(execFile);
  * runs, which the embedded database requires (one process per DATA_DIR).
  */
 describe('patient:merge CLI', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-merge-cli-'));
+  const workspace = new ServerWorkspace('imms-merge-cli');
   const supplier = testSupplier('ALL', ['*.CRUDS']);
-  let db: { url: string; drop: () => Promise<void> } | null = null;
   let env: Record<string, string>;
   let server: ServerProcess | null = null;
 
   beforeAll(async () => {
-    if (onPostgres) db = await createDatabase('imms_mergecli');
-    const databaseUrl = db?.url ?? '';
     env = {
-      DATA_DIR: join(dir, 'data'),
-      DATABASE_URL: databaseUrl,
-      SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
+      ...(await workspace.open([supplier])),
       NOTIFICATION_RELAY_ENABLED: 'false',
       PGLITE_TEMPLATE: process.env.PGLITE_TEMPLATE ?? '',
     };
   });
   afterAll(async () => {
     await server?.stop();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await workspace.close();
   });
 
   const cli = (...args: string[]) =>
@@ -57,11 +48,7 @@ describe('patient:merge CLI', () => {
     await server.ready(180_000);
     let token = await server.token(supplier);
     const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${server!.url}${BASE}${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json', Prefer: 'return=representation' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      const res = await server!.fhir(token, method, path, body);
       return { status: res.status, body: (await res.json()) as any };
     };
     const ids: string[] = [];

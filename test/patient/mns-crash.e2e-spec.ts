@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eventually } from '../notification/support/receiver';
 import { freshNhsNumber } from '../search/support/search-client';
 import { BASE, immunization } from '../support/immunization-fixture';
-import { freePort, ServerProcess, writeSuppliersFile } from '../support/server-process';
+import { freePort, ServerProcess, ServerWorkspace } from '../support/server-process';
 import { onPostgres, testSupplier } from '../support/test-app';
-import { createDatabase } from '../support/test-database';
 import { nhsNumberChange, PdsStandIn } from './support/pds-stand-in';
 
 /**
@@ -15,23 +11,18 @@ import { nhsNumberChange, PdsStandIn } from './support/pds-stand-in';
  * The PDS stand-in holds the lookup, so the kill lands while the event is certainly unprocessed.
  */
 describe('inbound MNS event crash recovery', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-mns-crash-'));
+  const workspace = new ServerWorkspace('imms-mns-crash');
   const supplier = testSupplier('ALL', ['*.CRUDS']);
   let pds: PdsStandIn;
   let server: ServerProcess | null = null;
-  let db: { url: string; drop: () => Promise<void> } | null = null;
   let env: Record<string, string>;
   let port: number;
 
   beforeAll(async () => {
     pds = await new PdsStandIn().start();
     port = await freePort();
-    if (onPostgres) db = await createDatabase('imms_mnscrash');
-    const databaseUrl = db?.url ?? '';
     env = {
-      DATA_DIR: join(dir, 'data'),
-      DATABASE_URL: databaseUrl,
-      SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
+      ...(await workspace.open([supplier])),
       NOTIFICATION_RELAY_ENABLED: 'false',
       MNS_INBOUND_API_KEY: 'crash-test-key',
       PDS_BASE_URL: pds.url,
@@ -44,8 +35,7 @@ describe('inbound MNS event crash recovery', () => {
   afterAll(async () => {
     await server?.stop();
     await pds?.stop();
-    await db?.drop();
-    rmSync(dir, { recursive: true, force: true });
+    await workspace.close();
   });
 
   it(`kill -9 after the 202 loses nothing: the restarted server moves the records (${onPostgres ? 'PostgreSQL' : 'PGlite on disk'})`, async () => {
@@ -53,15 +43,7 @@ describe('inbound MNS event crash recovery', () => {
     server = new ServerProcess(port, env);
     await server.ready(180_000);
     let token = await server.token(supplier);
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${server!.url}${BASE}${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json', Prefer: 'return=representation' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as any;
-    };
+    const call = (method: string, path: string, body?: unknown) => server!.fhirJson(token, method, path, body);
     const ids: string[] = [];
     for (const type of ['FLU', 'COVID', 'MMR'])
       ids.push((await call('POST', '/Immunization', immunization({ nhsNumber: oldNhs, vaccineType: type }))).id);

@@ -1,10 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
+import { BASE } from './immunization-fixture';
 import type { TestSupplier } from './test-app';
+import { createDatabase, onPostgres } from './test-database';
 
 const ROOT = join(__dirname, '../..');
 /** `node -r` this to run the TypeScript sources in a child process, compiled on the fly (no build step). */
@@ -45,6 +48,36 @@ export function writeSuppliersFile(dir: string, suppliers: TestSupplier[]): stri
     }),
   );
   return file;
+}
+
+/**
+ * What the server processes of one test share across restarts: a data directory (PGlite on disk),
+ * a fresh PostgreSQL database when the suite runs on PostgreSQL, and a suppliers file.
+ */
+export class ServerWorkspace {
+  readonly dir: string;
+  private db: { url: string; drop: () => Promise<void> } | null = null;
+
+  /** `name`, e.g. imms-crash: the temporary directory's prefix and (as imms_crash) the database's. */
+  constructor(private readonly name: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  }
+
+  /** The PostgreSQL database's URL; '' on PGlite. */
+  get databaseUrl(): string {
+    return this.db?.url ?? '';
+  }
+
+  /** Creates the database (on PostgreSQL) and returns DATA_DIR, DATABASE_URL and SUPPLIERS_FILE for the server. */
+  async open(suppliers: TestSupplier[]): Promise<Record<string, string>> {
+    if (onPostgres) this.db = await createDatabase(this.name.replace(/-/g, '_'));
+    return { DATA_DIR: join(this.dir, 'data'), DATABASE_URL: this.databaseUrl, SUPPLIERS_FILE: writeSuppliersFile(this.dir, suppliers) };
+  }
+
+  async close(): Promise<void> {
+    await this.db?.drop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -126,6 +159,22 @@ export class ServerProcess {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
     await this.exit;
     clearTimeout(timer);
+  }
+
+  /** A FHIR request to this server with a bearer token, asking for the resource back (Prefer: return=representation). */
+  fhir(token: string, method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${this.url}${BASE}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json', Prefer: 'return=representation' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  /** fhir(), for a request that must succeed: its JSON body, or an error naming the status. */
+  async fhirJson(token: string, method: string, path: string, body?: unknown): Promise<any> {
+    const res = await this.fhir(token, method, path, body);
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
   }
 
   /** An access token through the public client-credentials flow (docs/api.md §4). */
