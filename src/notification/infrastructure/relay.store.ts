@@ -42,9 +42,8 @@ export class RelayStore {
   /**
    * Claims up to `limit` active subscriptions that have settled outbox rows past their cursor, are
    * not leased by a live relay and are not waiting out a retry delay, the furthest behind first:
-   * one statement, rows locked
-   * FOR UPDATE SKIP LOCKED so concurrent relays never claim the same subscription, then leased to
-   * `owner` for `leaseMs`. The lease (not a lock held across the HTTP call) is what keeps a single
+   * one statement, rows locked FOR UPDATE SKIP LOCKED so concurrent relays (in one process or
+   * several) never claim the same subscription, then leased to `owner` for `leaseMs`. The lease (not a lock held across the HTTP call) is what keeps a single
    * delivery in flight per subscription; it is renewed while the relay works and expires if the
    * process dies, so another instance takes over.
    */
