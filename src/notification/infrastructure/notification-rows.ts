@@ -73,6 +73,25 @@ export interface Attempt {
   relayInstance: string;
 }
 
+/** One record of progress: moves the cursor and event count, fenced on the count recorded before. */
+export interface ProgressRecord {
+  fromCount: string;
+  count: string;
+  to: Cursor;
+  release: boolean;
+  attempts: Attempt[];
+}
+
+/** A failure to record (after everything before it is on record), which also gives the lease back. */
+export interface FailureRecord {
+  fromCount: string;
+  to: Cursor;
+  delayMs: number;
+  maxAttempts: number;
+  errorText: string;
+  attempt: Attempt;
+}
+
 /** The columns of a subscription row, optionally qualified by a table alias. */
 export const subscriptionColumns = (t = '') => {
   const q = t ? `${t}.` : '';

@@ -1,19 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { SqlExecutor, Tx } from '../../database/database';
-import type { ChangeOperation } from '../../immunization/public';
+import type { ChangeFacts } from '../domain/change-facts';
 import { SETTLED } from './notification-rows';
 
 /** One change as the outbox keeps it: the facts the relay filters on, so it never reads Immunization tables. */
-export interface OutboxEntry {
+export interface OutboxEntry extends ChangeFacts {
+  /** The Immunization's id. */
   id: string;
-  version: number;
-  operation: ChangeOperation;
-  supplier: string;
-  vaccineType: string;
-  nhsNumber: string;
-  sourceOrganisation: string | null;
-  subjectAge: number | null;
-  recordedAt: Date;
 }
 
 /**

@@ -1,7 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { SqlExecutor } from '../../database/database';
 import type { SubscriptionStatus } from '../domain/subscription-resource';
-import { Attempt, Cursor, OutboxRow, SETTLED, subscriptionColumns, SubscriptionRow } from './notification-rows';
+import {
+  Attempt,
+  Cursor,
+  FailureRecord,
+  OutboxRow,
+  ProgressRecord,
+  SETTLED,
+  subscriptionColumns,
+  SubscriptionRow,
+} from './notification-rows';
 
 /**
  * The outbox columns as the relay reads them, from `notification_outbox n`. The text casts get
@@ -129,7 +138,7 @@ export class RelayStore {
    */
   async advance(
     db: SqlExecutor,
-    p: { id: string; owner: string; fromCount: string; count: string; to: Cursor; release: boolean; attempts: Attempt[] },
+    p: { id: string; owner: string } & ProgressRecord,
   ): Promise<{ version: number; status: SubscriptionStatus } | null> {
     const { rows } = await db.query<{ version: number; status: SubscriptionStatus }>(
       `WITH adv AS (
@@ -154,16 +163,7 @@ export class RelayStore {
    */
   async fail(
     db: SqlExecutor,
-    p: {
-      id: string;
-      owner: string;
-      fromCount: string;
-      to: Cursor;
-      delayMs: number;
-      maxAttempts: number;
-      errorText: string;
-      attempt: Attempt;
-    },
+    p: { id: string; owner: string } & FailureRecord,
   ): Promise<{ status: SubscriptionStatus; failed_attempts: number } | null> {
     const { rows } = await db.query<{ status: SubscriptionStatus; failed_attempts: number }>(
       `WITH f AS (

@@ -7,6 +7,17 @@ const SUBSCRIPTION_COLUMNS = subscriptionColumns();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The request's columns as parameters, in the order both create and replace list them. */
+const requestParams = (w: SubscriptionRequest) => [
+  w.status,
+  JSON.stringify(w.resource),
+  JSON.stringify(w.filter),
+  w.channelType,
+  w.endpoint,
+  w.payload,
+  JSON.stringify(w.headers),
+];
+
 const recordOf = (row: SubscriptionRow): SubscriptionRecord => ({
   id: row.id,
   version: row.version,
@@ -29,18 +40,7 @@ export class SubscriptionStore {
          cursor_txid, cursor_seq, created_at, updated_at)
        VALUES ($1, $2, 1, $3, $4::json, $5::jsonb, $6, $7, $8, $9::jsonb, pg_snapshot_xmin(pg_current_snapshot()), 0, $10, $10)
        RETURNING ${SUBSCRIPTION_COLUMNS}`,
-      [
-        id,
-        supplier,
-        w.status,
-        JSON.stringify(w.resource),
-        JSON.stringify(w.filter),
-        w.channelType,
-        w.endpoint,
-        w.payload,
-        JSON.stringify(w.headers),
-        at,
-      ],
+      [id, supplier, ...requestParams(w), at],
     );
     return recordOf(rows[0]);
   }
@@ -86,19 +86,7 @@ export class SubscriptionStore {
          cursor_seq = CASE WHEN status = 'off' AND $4 <> 'off' THEN 0 ELSE cursor_seq END
        WHERE id = $1 AND supplier = $2 AND version = $3
        RETURNING ${SUBSCRIPTION_COLUMNS}`,
-      [
-        id,
-        supplier,
-        expectedVersion,
-        w.status,
-        JSON.stringify(w.resource),
-        JSON.stringify(w.filter),
-        w.channelType,
-        w.endpoint,
-        w.payload,
-        JSON.stringify(w.headers),
-        at,
-      ],
+      [id, supplier, expectedVersion, ...requestParams(w), at],
     );
     return rows[0] ? recordOf(rows[0]) : null;
   }

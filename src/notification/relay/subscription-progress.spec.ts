@@ -1,7 +1,7 @@
 import type { DeliveryOutcome } from '../delivery/delivery-outcome';
 import { parseCriteria } from '../domain/criteria';
-import type { Cursor, OutboxRow } from '../infrastructure/notification-rows';
-import { Held, ProgressRecord, ProgressStart, RetryRules, SubscriptionProgress } from './subscription-progress';
+import type { Cursor, OutboxRow, ProgressRecord } from '../infrastructure/notification-rows';
+import { Held, ProgressStart, RetryRules, SubscriptionProgress } from './subscription-progress';
 
 const E = 'eventType=imms-vaccination-record-change-1';
 const AT = new Date('2026-01-02T03:04:05.000Z');

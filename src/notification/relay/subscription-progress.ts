@@ -2,7 +2,7 @@ import { retryDelayMs } from '../../scheduling/backoff';
 import type { DeliveryOutcome } from '../delivery/delivery-outcome';
 import { matches, SignalFilter } from '../domain/criteria';
 import type { SubscriptionStatus } from '../domain/subscription-resource';
-import type { Attempt, Cursor, OutboxRow } from '../infrastructure/notification-rows';
+import type { Attempt, Cursor, FailureRecord, OutboxRow, ProgressRecord } from '../infrastructure/notification-rows';
 import { actionOf } from '../signal/signals';
 
 /** Where a subscription stands: after `cursor`, with `count` events numbered so far. */
@@ -33,25 +33,6 @@ export interface RetryRules {
   retryMaxMs: number;
   /** [0, 1): the jitter of the backoff; the only source of chance, so specs can pin it. */
   random: () => number;
-}
-
-/** One record of progress: moves the cursor and event count, fenced on the count recorded before. */
-export interface ProgressRecord {
-  fromCount: string;
-  count: string;
-  to: Cursor;
-  release: boolean;
-  attempts: Attempt[];
-}
-
-/** A failure to record (after everything before it is on record), which also gives the lease back. */
-export interface FailureRecord {
-  fromCount: string;
-  to: Cursor;
-  delayMs: number;
-  maxAttempts: number;
-  errorText: string;
-  attempt: Attempt;
 }
 
 /** The subscription's version and status as a read or record finds them. */
