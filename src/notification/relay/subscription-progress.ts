@@ -46,7 +46,7 @@ export type OutcomeAction =
   /** Delivered: record it behind the next delivery (records coalesce). */
   | { kind: 'record' }
   /** Failed: wait until everything before is on record, then record `failure` and stop. */
-  | { kind: 'fail'; failure: FailureRecord; failures: number; putsInError: boolean }
+  | { kind: 'fail'; failure: FailureRecord }
   /** Cut off by shutdown: nothing to record; the next holder sends it again. */
   | { kind: 'stop' };
 
@@ -65,7 +65,9 @@ const sameCursor = (a: Cursor, b: Cursor) => a.txid === b.txid && a.seq === b.se
  * applied exactly once and in order: numbers run 1, 2, 3, … with no gap or duplicate, and a crash
  * loses only the unrecorded tail, which the next holder re-sends with the same numbers. A failure
  * is recorded after everything before it; the cursor then stands just before the failing row, so
- * the retry (and the PUT back to active after `error`) resumes at the same event and number.
+ * the retry (and the PUT back to active after `error`) resumes at the same event and number. The
+ * statement that records a failure also counts the streak and puts the subscription in `error` at
+ * maxAttempts: the database, not this object, holds the count that decides it.
  */
 export class SubscriptionProgress {
   /** In memory: after the last row delivered or passed over. */
@@ -141,8 +143,6 @@ export class SubscriptionProgress {
     const max = this.rules.maxAttempts;
     return {
       kind: 'fail',
-      failures,
-      putsInError: failures >= max,
       failure: {
         fromCount: String(this.position.count),
         to: this.position.cursor,
