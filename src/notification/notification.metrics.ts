@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { Database } from '../database/database';
 import { MetricsService } from '../metrics/metrics.service';
 import type { FailureReason } from './delivery/delivery-outcome';
-import { NotificationStore } from './infrastructure/notification.store';
+import { OutboxStore } from './infrastructure/outbox.store';
 
 // Long enough for the two gauges of one scrape to share a query, short enough never to show stale values.
 const GAUGE_CACHE_MS = 100;
@@ -18,7 +18,7 @@ export class NotificationMetrics {
   private snapshot: Promise<{ retryBacklog: number; oldestAgeSeconds: number }> | null = null;
   private snapshotAt = 0;
 
-  constructor(metrics: MetricsService, db: Database, store: NotificationStore) {
+  constructor(metrics: MetricsService, db: Database, store: OutboxStore) {
     const registers = [metrics.registry];
     this.deliveries = new Counter({
       name: 'notification_deliveries_total',

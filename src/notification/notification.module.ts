@@ -8,7 +8,9 @@ import { UpdateSubscriptionHandler } from './commands/update-subscription/update
 import { EndpointPolicy } from './delivery/endpoint-policy';
 import { NatsPublisher } from './delivery/nats.publisher';
 import { RestHookSender } from './delivery/rest-hook.sender';
-import { NotificationStore } from './infrastructure/notification.store';
+import { OutboxStore } from './infrastructure/outbox.store';
+import { RelayStore } from './infrastructure/relay.store';
+import { SubscriptionStore } from './infrastructure/subscription.store';
 import { NotificationMetrics } from './notification.metrics';
 import { OutboxProjector } from './outbox/outbox.projector';
 import { ListSubscriptionsHandler } from './queries/list-subscriptions/list-subscriptions.handler';
@@ -34,7 +36,9 @@ function endpointPolicy(config: AppConfig): EndpointPolicy {
   imports: [ImmunizationModule],
   controllers: [SubscriptionController],
   providers: [
-    NotificationStore,
+    SubscriptionStore,
+    RelayStore,
+    OutboxStore,
     NotificationMetrics,
     OutboxProjector,
     { provide: EndpointPolicy, inject: [APP_CONFIG], useFactory: endpointPolicy },

@@ -12,8 +12,7 @@ import { Errors } from '../fhir/operation-outcome';
 import { CreateSubscription } from './commands/create-subscription/create-subscription.command';
 import { DeleteSubscription } from './commands/delete-subscription/delete-subscription.command';
 import { UpdateSubscription } from './commands/update-subscription/update-subscription.command';
-import { subscriptionRepresentation } from './domain/subscription-resource';
-import type { SubscriptionRow } from './infrastructure/notification.store';
+import { subscriptionRepresentation as representation } from './domain/subscription-resource';
 import { ListSubscriptions } from './queries/list-subscriptions/list-subscriptions.query';
 import { ReadSubscription } from './queries/read-subscription/read-subscription.query';
 
@@ -33,16 +32,6 @@ function ifMatchVersion(header: string | undefined): number | null {
   if (!m) throw Errors.invariant(`If-Match must name a version, e.g. W/"1" (got "${header.slice(0, 30)}").`);
   return Number(m[1]);
 }
-
-const representation = (row: SubscriptionRow) =>
-  subscriptionRepresentation({
-    id: row.id,
-    version: row.version,
-    updatedAt: new Date(row.updated_at),
-    status: row.status,
-    error: row.error,
-    resource: row.resource,
-  });
 
 /**
  * FHIR R4 Subscriptions to the MNS vaccination-record-change signal (docs/api.md §6). A supplier sees
@@ -77,7 +66,7 @@ export class SubscriptionController {
   async create(@FhirJsonBody() body: unknown, @CurrentPrincipal() who: Principal, @Req() req: Request, @Res() res: Response) {
     const row = await this.commands.execute(new CreateSubscription(body, who));
     res.setHeader('Location', `${this.base}/Subscription/${row.id}`);
-    setVersionHeaders(res, row.version, new Date(row.updated_at));
+    setVersionHeaders(res, row.version, row.updatedAt);
     sendWriteResult(req, res, 201, representation(row), 'Created.');
   }
 
@@ -110,7 +99,7 @@ export class SubscriptionController {
   @ApiParam({ name: 'id', description: 'Server-assigned id (UUID)' })
   async read(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     const row = await this.queries.execute(new ReadSubscription(subscriptionId(rawId), who));
-    setVersionHeaders(res, row.version, new Date(row.updated_at));
+    setVersionHeaders(res, row.version, row.updatedAt);
     sendResource(res, 200, representation(row));
   }
 
@@ -129,7 +118,7 @@ export class SubscriptionController {
   ) {
     const id = subscriptionId(rawId);
     const row = await this.commands.execute(new UpdateSubscription(id, body, ifMatchVersion(ifMatch), who));
-    setVersionHeaders(res, row.version, new Date(row.updated_at));
+    setVersionHeaders(res, row.version, row.updatedAt);
     sendWriteResult(req, res, 200, representation(row), 'Updated.');
   }
 

@@ -2,10 +2,9 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
-import { Client } from 'pg';
 import { AuditTrail } from '../../src/audit/audit-trail';
 import { auditQuerySql } from '../../src/audit/audit-record';
 import { parseAuditArgs } from '../../src/audit/audit-cli';
@@ -14,11 +13,12 @@ import { PROJECT_ROOT } from '../../src/config/app-config';
 import { Database } from '../../src/database/database';
 import { fhirClient, idFromLocation } from '../support/fhir-client';
 import { BASE, FHIR_JSON, immunization, nhsNumber } from '../support/immunization-fixture';
-import { onPostgres, startTestApp, TestApp, TEST_PG_URL } from '../support/test-app';
+import { SWC_REGISTER } from '../support/server-process';
+import { onPostgres, startTestApp, TestApp } from '../support/test-app';
+import { createDatabase } from '../support/test-database';
 import { subscriptionBody } from '../notification/support/notification-client';
 
 const run = promisify(execFile);
-const REGISTER = resolve(PROJECT_ROOT, 'test', 'foundation', 'support', 'swc-register.js');
 
 interface Row {
   at: Date;
@@ -339,28 +339,15 @@ describe('audit trail (one append-only record per interaction)', () => {
 
 describe('npm run -s audit (the CLI against a database a stopped server left)', () => {
   let dir: string;
-  let pgName: string | null = null;
+  let db: { url: string; drop: () => Promise<void> } | null = null;
   let env: Record<string, string>;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'imms-audit-'));
-    if (onPostgres) {
-      pgName = `imms_audit_${process.pid}_${randomUUID().slice(0, 8)}`;
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${pgName}`);
-      await admin.end();
-      const url = new URL(TEST_PG_URL);
-      url.pathname = `/${pgName}`;
-      env = { DATABASE_URL: url.toString(), DATA_DIR: dir };
-    } else env = { DATABASE_URL: '', DATA_DIR: dir };
+    if (onPostgres) db = await createDatabase('imms_audit');
+    env = { DATABASE_URL: db?.url ?? '', DATA_DIR: dir };
   }, 180_000);
   afterAll(async () => {
-    if (pgName) {
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -376,7 +363,7 @@ describe('npm run -s audit (the CLI against a database a stopped server left)', 
     await t.close();
 
     const cli = (args: string[]) =>
-      run(process.execPath, ['-r', REGISTER, join(PROJECT_ROOT, 'src/audit/audit-cli.ts'), ...args], {
+      run(process.execPath, ['-r', SWC_REGISTER, join(PROJECT_ROOT, 'src/audit/audit-cli.ts'), ...args], {
         env: { ...process.env, ...env, LOG_LEVEL: 'silent', PGLITE_TEMPLATE: process.env.PGLITE_TEMPLATE ?? '' },
         timeout: 60_000,
       });

@@ -1,29 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { fileName, fileOf, fluRow } from '../fixtures/batch/flat-rows';
 import { BASE } from '../support/immunization-fixture';
-import { onPostgres, TEST_PG_URL, testSupplier } from '../support/test-app';
-import { ServerProcess, writeSuppliersFile } from '../notification/support/server-process';
+import { freePort, ServerProcess, ServerWorkspace } from '../support/server-process';
+import { onPostgres, testSupplier } from '../support/test-app';
 import { BATCH } from './support/batch-client';
 
 const ROWS = 20_000;
 /** Every UPDATE_EVERY-th row updates the row just before it (so a row applied twice shows as version 3). */
 const UPDATE_EVERY = 20;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * kill -9 of the server in the middle of a 20,000-row file, then a restart on the same database:
@@ -33,30 +18,16 @@ function freePort(): Promise<number> {
  * (TEST_DATABASE_URL) or on a PGlite data directory on disk.
  */
 describe('batch crash recovery', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-batch-crash-'));
+  const workspace = new ServerWorkspace('imms-batch-crash');
   const supplier = testSupplier('EMIS', ['*.CRUDS'], { odsCodes: ['YGM41'] });
   let server: ServerProcess | null = null;
-  let dbName: string | null = null;
   let env: Record<string, string>;
   let port: number;
 
   beforeAll(async () => {
     port = await freePort();
-    let databaseUrl = '';
-    if (onPostgres) {
-      dbName = `imms_bcrash_${process.pid}_${randomUUID().slice(0, 8)}`;
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      await admin.end();
-      const u = new URL(TEST_PG_URL);
-      u.pathname = `/${dbName}`;
-      databaseUrl = u.toString();
-    }
     env = {
-      DATA_DIR: join(dir, 'data'),
-      DATABASE_URL: databaseUrl,
-      SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
+      ...(await workspace.open([supplier])),
       NOTIFICATION_RELAY_ENABLED: 'false',
       BATCH_POLL_MS: '100',
       BATCH_LEASE_MS: '3000',
@@ -68,18 +39,12 @@ describe('batch crash recovery', () => {
   });
   afterAll(async () => {
     await server?.stop();
-    if (dbName) {
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await workspace.close();
   });
 
   it(`a server killed with SIGKILL mid-file resumes after a restart: all ${ROWS} rows applied exactly once (${onPostgres ? 'PostgreSQL' : 'PGlite on disk'})`, async () => {
     server = new ServerProcess(port, env);
-    await server.start(300_000); // PGlite on disk starts slowly on a loaded machine
+    await server.ready(300_000); // PGlite on disk starts slowly on a loaded machine
     let token = await server.token(supplier);
     const status = async (name: string) => {
       const res = await fetch(`${server!.url}${BATCH}/files/${name}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -114,7 +79,7 @@ describe('batch crash recovery', () => {
     expect(before.rows.succeeded).toBeLessThan(ROWS);
 
     server = new ServerProcess(port, env);
-    await server.start(300_000); // PGlite on disk starts slowly on a loaded machine
+    await server.ready(300_000); // PGlite on disk starts slowly on a loaded machine
     token = await server.token(supplier);
     let after: any;
     const until2 = Date.now() + 1_500_000;
@@ -136,9 +101,7 @@ describe('batch crash recovery', () => {
       expect([i, entry.resource.meta.versionId]).toEqual([i, '2']);
     }
     if (onPostgres) {
-      const u = new URL(TEST_PG_URL);
-      u.pathname = `/${dbName}`;
-      const c = new Client({ connectionString: u.toString() });
+      const c = new Client({ connectionString: workspace.databaseUrl });
       await c.connect();
       const { rows: counts } = await c.query(
         `SELECT count(*)::int AS events, count(DISTINCT immunization_id)::int AS records FROM immunization_event`,

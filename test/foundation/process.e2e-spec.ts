@@ -2,18 +2,18 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createLocalJWKSet, JSONWebKeySet, jwtVerify } from 'jose';
-import { Client } from 'pg';
 import { PROJECT_ROOT } from '../../src/config/app-config';
-import { onPostgres, TEST_PG_URL } from '../support/test-app';
+import { freePort, SWC_REGISTER } from '../support/server-process';
+import { onPostgres } from '../support/test-app';
+import { createDatabase } from '../support/test-database';
 
 /**
  * The real process, as `npm start` runs it (src/main.ts, compiled per file by swc instead of tsc so
  * no build is needed): configuration errors, start-up on PGlite or PostgreSQL, the token CLI,
  * restart on existing data, and SIGTERM.
  */
-const REGISTER = resolve(__dirname, 'support', 'swc-register.js');
 const SLOW = 120_000;
 
 interface Run {
@@ -29,7 +29,7 @@ function env(vars: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function run(script: string, args: string[], vars: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['-r', REGISTER, join(PROJECT_ROOT, script), ...args], {
+  const child = spawn(process.execPath, ['-r', SWC_REGISTER, join(PROJECT_ROOT, script), ...args], {
     cwd: PROJECT_ROOT,
     env: env(vars),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,17 +60,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined, r: Run, ms =
 }
 
 const ready = (r: Run) => waitFor('ready', () => logLines(r.stdout()).find((l) => l.msg === 'ready'), r);
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((res, rej) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
 
 describe('the server process', () => {
   it(
@@ -104,20 +93,9 @@ describe('the server process', () => {
       const port = await freePort();
       vars = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
       if (onPostgres) {
-        const name = `imms_process_${randomUUID().slice(0, 8)}`;
-        const admin = new Client({ connectionString: TEST_PG_URL });
-        await admin.connect();
-        await admin.query(`CREATE DATABASE ${name}`);
-        await admin.end();
-        const url = new URL(TEST_PG_URL);
-        url.pathname = `/${name}`;
-        vars.DATABASE_URL = url.toString();
-        dropDb = async () => {
-          const c = new Client({ connectionString: TEST_PG_URL });
-          await c.connect();
-          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-          await c.end();
-        };
+        const db = await createDatabase('imms_process');
+        vars.DATABASE_URL = db.url;
+        dropDb = db.drop;
       }
     });
     afterAll(async () => {

@@ -1,27 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from 'pg';
-import { BASE, immunization } from '../support/immunization-fixture';
-import { onPostgres, TEST_PG_URL, testSupplier } from '../support/test-app';
+import { immunization } from '../support/immunization-fixture';
+import { freePort, ServerProcess, ServerWorkspace } from '../support/server-process';
+import { onPostgres, testSupplier } from '../support/test-app';
 import { eventNumberOf, focusOf, subscriptionBody } from './support/notification-client';
 import { eventually, Receiver } from './support/receiver';
-import { ServerProcess, writeSuppliersFile } from './support/server-process';
 
 const EVENTS = 12;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * kill -9 of the server while a delivery is in flight loses nothing: the change, its outbox row and
@@ -32,32 +15,18 @@ function freePort(): Promise<number> {
  * directory on disk.
  */
 describe('crash recovery', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-crash-'));
+  const workspace = new ServerWorkspace('imms-crash');
   const supplier = testSupplier('ALL', ['*.CRUDS']);
   let rx: Receiver;
   let server: ServerProcess | null = null;
-  let dbName: string | null = null;
   let env: Record<string, string>;
   let port: number;
 
   beforeAll(async () => {
     rx = await new Receiver().start();
     port = await freePort();
-    let databaseUrl = '';
-    if (onPostgres) {
-      dbName = `imms_crash_${process.pid}_${randomUUID().slice(0, 8)}`;
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      await admin.end();
-      const u = new URL(TEST_PG_URL);
-      u.pathname = `/${dbName}`;
-      databaseUrl = u.toString();
-    }
     env = {
-      DATA_DIR: join(dir, 'data'),
-      DATABASE_URL: databaseUrl,
-      SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
+      ...(await workspace.open([supplier])),
       NOTIFICATION_RELAY_ENABLED: 'true',
       SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*',
       NOTIFICATION_POLL_MS: '50',
@@ -68,28 +37,14 @@ describe('crash recovery', () => {
   afterAll(async () => {
     await server?.stop();
     await rx?.stop();
-    if (dbName) {
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await workspace.close();
   });
 
   it(`a server killed with SIGKILL mid-delivery loses nothing: after a restart the rest arrive in order (${onPostgres ? 'PostgreSQL' : 'PGlite on disk'})`, async () => {
     server = new ServerProcess(port, env);
-    await server.start();
+    await server.ready(60_000);
     const token = await server.token(supplier);
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${server!.url}${BASE}${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json', Prefer: 'return=representation' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as any;
-    };
+    const call = (method: string, path: string, body?: unknown) => server!.fhirJson(token, method, path, body);
 
     // A slow receiver, so that deliveries are in flight when the process dies.
     await call('POST', '/Subscription', subscriptionBody(rx.endpoint('slow', { delayMs: 150 })));
@@ -104,7 +59,7 @@ describe('crash recovery', () => {
 
     // Same database, new process: the old lease runs out and delivery carries on from the cursor.
     server = new ServerProcess(port, env);
-    await server.start();
+    await server.ready(60_000);
     await eventually(
       () => new Set(rx.got('slow').map((g) => eventNumberOf(g.body))).size >= EVENTS,
       30_000,
@@ -124,7 +79,7 @@ describe('crash recovery', () => {
     expect([...byNumber.entries()].sort((p, q) => p[0] - q[0])).toEqual(ids.map((id, i) => [i + 1, id]));
     for (const e of got) expect(e.id).toBe(byNumber.get(e.n));
     // What the dead process had not yet recorded is sent again: the delivery cut off by the kill,
-    // and at most the one before it (progress is recorded behind the deliveries, see ProgressRecorder).
+    // and at most the one before it (progress is recorded behind the deliveries, see SubscriptionWorker).
     expect(got.length - EVENTS).toBeLessThanOrEqual(2);
   });
 });

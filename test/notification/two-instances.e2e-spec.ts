@@ -5,7 +5,8 @@ import { ImmunizationChanged } from '../../src/immunization/public';
 import { EndpointPolicy } from '../../src/notification/delivery/endpoint-policy';
 import { NatsPublisher } from '../../src/notification/delivery/nats.publisher';
 import { RestHookSender } from '../../src/notification/delivery/rest-hook.sender';
-import { NotificationStore } from '../../src/notification/infrastructure/notification.store';
+import { OutboxStore } from '../../src/notification/infrastructure/outbox.store';
+import { RelayStore } from '../../src/notification/infrastructure/relay.store';
 import { NotificationMetrics } from '../../src/notification/notification.metrics';
 import { NotificationRelay } from '../../src/notification/relay/notification-relay';
 import { immunization } from '../support/immunization-fixture';
@@ -50,7 +51,8 @@ describe('relays side by side', () => {
       const g = <T>(type: new (...args: any[]) => T) => a.app.get(type);
       second = new NotificationRelay(
         g(Database),
-        g(NotificationStore),
+        g(RelayStore),
+        g(OutboxStore),
         new RestHookSender(g(EndpointPolicy)),
         new NatsPublisher(null),
         g(SupplierRegistry),

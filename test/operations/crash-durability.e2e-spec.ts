@@ -1,14 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from 'pg';
-import { writeSuppliersFile } from '../notification/support/server-process';
 import { focusOf, subscriptionBody, versionOf } from '../notification/support/notification-client';
 import { eventually, Receiver } from '../notification/support/receiver';
 import { BASE, immunization } from '../support/immunization-fixture';
-import { onPostgres, TEST_PG_URL, testSupplier } from '../support/test-app';
-import { freePort, Server, sleep } from './support/server';
+import { freePort, ServerProcess, ServerWorkspace, sleep } from '../support/server-process';
+import { onPostgres, testSupplier } from '../support/test-app';
 
 const WRITERS = 6;
 /** Kill once this many changes were acknowledged (the load keeps running until the kill). */
@@ -35,31 +29,17 @@ interface Change {
  * - Every event in the log is eventually delivered to the subscriber (at least once).
  */
 describe(`crash durability: kill -9 under concurrent writes (${onPostgres ? 'PostgreSQL' : 'PGlite on disk'})`, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-durable-'));
+  const workspace = new ServerWorkspace('imms-durable');
   const supplier = testSupplier('ALL', ['*.CRUDS']);
   const rx = new Receiver();
   let env: Record<string, string>;
-  let server: Server | null = null;
-  let dbName: string | null = null;
+  let server: ServerProcess | null = null;
 
   beforeAll(async () => {
     await rx.start();
-    let databaseUrl = '';
-    if (onPostgres) {
-      dbName = `imms_durable_${process.pid}_${randomUUID().slice(0, 8)}`;
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      await admin.end();
-      const u = new URL(TEST_PG_URL);
-      u.pathname = `/${dbName}`;
-      databaseUrl = u.toString();
-    }
     env = {
-      DATA_DIR: join(dir, 'data'),
-      DATABASE_URL: databaseUrl,
+      ...(await workspace.open([supplier])),
       DATABASE_POOL_SIZE: String(WRITERS + 4),
-      SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
       SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*',
       NOTIFICATION_POLL_MS: '100',
       NOTIFICATION_RETRY_BASE_MS: '50',
@@ -69,18 +49,12 @@ describe(`crash durability: kill -9 under concurrent writes (${onPostgres ? 'Pos
   afterAll(async () => {
     await server?.stop();
     await rx.stop();
-    if (dbName) {
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await workspace.close();
   });
 
   it('every acknowledged change survives at its version, one event each, none for refused ones, all delivered', async () => {
     const port = await freePort();
-    server = await new Server(port, env).ready();
+    server = await new ServerProcess(port, env).ready();
     let token = await server.token(supplier);
     const headers = () => ({ Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' });
     const sub = await fetch(`${server.url}${BASE}/Subscription`, {
@@ -156,7 +130,7 @@ describe(`crash durability: kill -9 under concurrent writes (${onPostgres ? 'Pos
     stopping = true;
     await Promise.all(writers);
 
-    server = await new Server(port, env).ready();
+    server = await new ServerProcess(port, env).ready();
     token = await server.token(supplier);
     const get = async (path: string) => {
       const res = await fetch(`${server!.url}${BASE}${path}`, { headers: headers() });

@@ -1,10 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSuppliersFile } from '../notification/support/server-process';
 import { BASE, immunization } from '../support/immunization-fixture';
 import { testSupplier } from '../support/test-app';
-import { freePort, Server } from './support/server';
+import { freePort, ServerProcess, writeSuppliersFile } from '../support/server-process';
 
 /**
  * One process per embedded database (PGlite on DATA_DIR): a second start on the same directory is
@@ -16,9 +15,9 @@ describe('DATA_DIR lock (embedded database)', () => {
   const dataDir = join(dir, 'data');
   const supplier = testSupplier('ALL', ['*.CRUDS']);
   let env: Record<string, string>;
-  const servers: Server[] = [];
+  const servers: ServerProcess[] = [];
   const start = async (port?: number) => {
-    const s = new Server(port ?? (await freePort()), env);
+    const s = new ServerProcess(port ?? (await freePort()), env);
     servers.push(s);
     return s;
   };
@@ -31,7 +30,7 @@ describe('DATA_DIR lock (embedded database)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function create(s: Server, token: string): Promise<{ id: string; versionId: string }> {
+  async function create(s: ServerProcess, token: string): Promise<{ id: string; versionId: string }> {
     const res = await fetch(`${s.url}${BASE}/Immunization`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json', Prefer: 'return=representation' },

@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSuppliersFile } from '../notification/support/server-process';
 import { subscriptionBody, focusOf } from '../notification/support/notification-client';
 import { eventually, Receiver } from '../notification/support/receiver';
 import { BASE, immunization } from '../support/immunization-fixture';
 import { testSupplier } from '../support/test-app';
-import { freePort, Server, sleep } from './support/server';
+import { freePort, ServerProcess, sleep, writeSuppliersFile } from '../support/server-process';
 import { ThrowawayPostgres } from './support/throwaway-postgres';
 
 /**
@@ -21,7 +20,7 @@ describe('database outage while serving (PostgreSQL)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'imms-outage-'));
   const supplier = testSupplier('ALL', ['*.CRUDS']);
   const rx = new Receiver();
-  let server: Server;
+  let server: ServerProcess;
   let token: string;
   const measured: Record<string, number> = {};
 
@@ -29,7 +28,7 @@ describe('database outage while serving (PostgreSQL)', () => {
     await pg.init();
     pg.psql('CREATE DATABASE imms');
     await rx.start();
-    server = new Server(await freePort(), {
+    server = new ServerProcess(await freePort(), {
       DATA_DIR: join(dir, 'data'),
       DATABASE_URL: pg.url({ database: 'imms' }),
       SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),

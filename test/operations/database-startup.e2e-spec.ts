@@ -1,5 +1,5 @@
 import { createServer, Server as NetServer } from 'node:net';
-import { freePort, Server } from './support/server';
+import { freePort, ServerProcess } from '../support/server-process';
 import { ThrowawayPostgres } from './support/throwaway-postgres';
 
 /**
@@ -21,7 +21,7 @@ describe('start-up against a bad database', () => {
   });
 
   async function refused(databaseUrl: string, extra: Record<string, string> = {}) {
-    const s = new Server(await freePort(), {
+    const s = new ServerProcess(await freePort(), {
       DATA_DIR: 'memory://',
       DATABASE_URL: databaseUrl,
       DATABASE_STARTUP_RETRY_SECONDS: '2',

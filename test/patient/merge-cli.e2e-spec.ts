@@ -1,29 +1,13 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from 'pg';
-import { ServerProcess, writeSuppliersFile } from '../notification/support/server-process';
 import { freshNhsNumber } from '../search/support/search-client';
-import { BASE, immunization } from '../support/immunization-fixture';
-import { onPostgres, TEST_PG_URL, testSupplier } from '../support/test-app';
+import { immunization } from '../support/immunization-fixture';
+import { freePort, ServerProcess, ServerWorkspace, SWC_REGISTER } from '../support/server-process';
+import { testSupplier } from '../support/test-app';
 
 const ROOT = join(__dirname, '../..');
 const run = promisify(execFile);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * `npm run -s patient:merge -- --from … --to …` (here: the CLI's source through SWC, no build) does
@@ -31,52 +15,28 @@ function freePort(): Promise<number> {
  * runs, which the embedded database requires (one process per DATA_DIR).
  */
 describe('patient:merge CLI', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-merge-cli-'));
+  const workspace = new ServerWorkspace('imms-merge-cli');
   const supplier = testSupplier('ALL', ['*.CRUDS']);
-  let dbName: string | null = null;
   let env: Record<string, string>;
   let server: ServerProcess | null = null;
 
   beforeAll(async () => {
-    let databaseUrl = '';
-    if (onPostgres) {
-      dbName = `imms_mergecli_${process.pid}_${randomUUID().slice(0, 8)}`;
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      await admin.end();
-      const u = new URL(TEST_PG_URL);
-      u.pathname = `/${dbName}`;
-      databaseUrl = u.toString();
-    }
     env = {
-      DATA_DIR: join(dir, 'data'),
-      DATABASE_URL: databaseUrl,
-      SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
+      ...(await workspace.open([supplier])),
       NOTIFICATION_RELAY_ENABLED: 'false',
       PGLITE_TEMPLATE: process.env.PGLITE_TEMPLATE ?? '',
     };
   });
   afterAll(async () => {
     await server?.stop();
-    if (dbName) {
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await workspace.close();
   });
 
   const cli = (...args: string[]) =>
-    run(
-      process.execPath,
-      ['-r', join(ROOT, 'test/notification/support/swc-register.js'), join(ROOT, 'src/patient/merge-cli.ts'), ...args],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', ...env },
-      },
-    ).then(
+    run(process.execPath, ['-r', SWC_REGISTER, join(ROOT, 'src/patient/merge-cli.ts'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }),
     );
@@ -85,14 +45,10 @@ describe('patient:merge CLI', () => {
     const [from, to] = [freshNhsNumber(), freshNhsNumber()];
     const port = await freePort();
     server = new ServerProcess(port, env);
-    await server.start(180_000);
+    await server.ready(180_000);
     let token = await server.token(supplier);
     const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${server!.url}${BASE}${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json', Prefer: 'return=representation' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      const res = await server!.fhir(token, method, path, body);
       return { status: res.status, body: (await res.json()) as any };
     };
     const ids: string[] = [];
@@ -114,7 +70,7 @@ describe('patient:merge CLI', () => {
     expect(usage.stderr).toMatch(/usage: npm run -s patient:merge/);
 
     server = new ServerProcess(port, env);
-    await server.start(180_000);
+    await server.ready(180_000);
     token = await server.token(supplier);
     const search = (nhs: string) =>
       call(

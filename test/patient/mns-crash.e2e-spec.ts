@@ -1,26 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from 'pg';
 import { eventually } from '../notification/support/receiver';
-import { ServerProcess, writeSuppliersFile } from '../notification/support/server-process';
 import { freshNhsNumber } from '../search/support/search-client';
 import { BASE, immunization } from '../support/immunization-fixture';
-import { onPostgres, TEST_PG_URL, testSupplier } from '../support/test-app';
+import { freePort, ServerProcess, ServerWorkspace } from '../support/server-process';
+import { onPostgres, testSupplier } from '../support/test-app';
 import { nhsNumberChange, PdsStandIn } from './support/pds-stand-in';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * An accepted nhs-number-change-1 event survives kill -9 right after its 202: it was stored before
@@ -28,32 +11,18 @@ function freePort(): Promise<number> {
  * The PDS stand-in holds the lookup, so the kill lands while the event is certainly unprocessed.
  */
 describe('inbound MNS event crash recovery', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-mns-crash-'));
+  const workspace = new ServerWorkspace('imms-mns-crash');
   const supplier = testSupplier('ALL', ['*.CRUDS']);
   let pds: PdsStandIn;
   let server: ServerProcess | null = null;
-  let dbName: string | null = null;
   let env: Record<string, string>;
   let port: number;
 
   beforeAll(async () => {
     pds = await new PdsStandIn().start();
     port = await freePort();
-    let databaseUrl = '';
-    if (onPostgres) {
-      dbName = `imms_mnscrash_${process.pid}_${randomUUID().slice(0, 8)}`;
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${dbName}`);
-      await admin.end();
-      const u = new URL(TEST_PG_URL);
-      u.pathname = `/${dbName}`;
-      databaseUrl = u.toString();
-    }
     env = {
-      DATA_DIR: join(dir, 'data'),
-      DATABASE_URL: databaseUrl,
-      SUPPLIERS_FILE: writeSuppliersFile(dir, [supplier]),
+      ...(await workspace.open([supplier])),
       NOTIFICATION_RELAY_ENABLED: 'false',
       MNS_INBOUND_API_KEY: 'crash-test-key',
       PDS_BASE_URL: pds.url,
@@ -66,29 +35,15 @@ describe('inbound MNS event crash recovery', () => {
   afterAll(async () => {
     await server?.stop();
     await pds?.stop();
-    if (dbName) {
-      const admin = new Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end();
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await workspace.close();
   });
 
   it(`kill -9 after the 202 loses nothing: the restarted server moves the records (${onPostgres ? 'PostgreSQL' : 'PGlite on disk'})`, async () => {
     const [oldNhs, newNhs] = [freshNhsNumber(), freshNhsNumber()];
     server = new ServerProcess(port, env);
-    await server.start(180_000);
+    await server.ready(180_000);
     let token = await server.token(supplier);
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${server!.url}${BASE}${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json', Prefer: 'return=representation' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as any;
-    };
+    const call = (method: string, path: string, body?: unknown) => server!.fhirJson(token, method, path, body);
     const ids: string[] = [];
     for (const type of ['FLU', 'COVID', 'MMR'])
       ids.push((await call('POST', '/Immunization', immunization({ nhsNumber: oldNhs, vaccineType: type }))).id);
@@ -108,7 +63,7 @@ describe('inbound MNS event crash recovery', () => {
     for (const id of ids) expect(await fetch(`${server.url}${BASE}/Immunization/${id}`).catch(() => null)).toBeNull();
 
     server = new ServerProcess(port, env);
-    await server.start(180_000);
+    await server.ready(180_000);
     token = await server.token(supplier);
     const search = `/Immunization?patient.identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${newNhs}`)}&-immunization.target=FLU,COVID,MMR`;
     await eventually(async () => (await call('GET', search)).total === 3, 30_000, 'records moved after the restart');

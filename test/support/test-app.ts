@@ -1,23 +1,21 @@
 import { detachedKeyPair } from '../../src/auth/detached-key-pair';
-import { KeyObject, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AddressInfo, createServer } from 'node:net';
 import { Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
-import { Client } from 'pg';
 import supertest from 'supertest';
 import { AppModule } from '../../src/app.module';
 import { TokenService } from '../../src/auth/token.service';
 import { configureApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { JsonLogger } from '../../src/logging/json-logger';
+import { freePort, writeSuppliersFile } from './server-process';
+import { createDatabase, onPostgres } from './test-database';
 
-/** PostgreSQL for the e2e suites when TEST_DATABASE_URL (or DATABASE_URL) is set; PGlite otherwise. */
-export const TEST_PG_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || '';
-export const onPostgres = TEST_PG_URL !== '';
+export { onPostgres, TEST_PG_URL } from './test-database';
 
 export interface LogEntry {
   level: string;
@@ -96,36 +94,6 @@ export interface TestAppOptions {
   databaseUrl?: string | null;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `imms_test_${process.pid}_${randomUUID().slice(0, 8)}`;
-  const admin = new Client({ connectionString: TEST_PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(TEST_PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new Client({ connectionString: TEST_PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 /**
  * Boots the real application (same module graph and HTTP pipeline as main.ts) on a fresh database:
  * a new PostgreSQL database per app when TEST_DATABASE_URL/DATABASE_URL is set, else in-memory PGlite.
@@ -133,25 +101,7 @@ async function createDatabase(): Promise<{ url: string; drop: () => Promise<void
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp & { databaseUrl: string | null }> {
   const suppliers = options.suppliers ?? defaultSuppliers();
   const dir = mkdtempSync(join(tmpdir(), 'imms-test-'));
-  const suppliersFile = join(dir, 'suppliers.json');
-  writeFileSync(
-    suppliersFile,
-    JSON.stringify({
-      suppliers: suppliers.map((s) => ({
-        name: s.name,
-        permissions: s.permissions,
-        rateLimitPerSecond: s.rateLimitPerSecond,
-        odsCodes: s.odsCodes,
-        roles: s.roles,
-        clients: [
-          {
-            clientId: s.clientId,
-            jwks: { keys: s.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg })) },
-          },
-        ],
-      })),
-    }),
-  );
+  const suppliersFile = writeSuppliersFile(dir, suppliers);
   let db: { url: string; drop: () => Promise<void> } | null = null;
   let databaseUrl: string | null;
   if (options.databaseUrl !== undefined) databaseUrl = options.databaseUrl;

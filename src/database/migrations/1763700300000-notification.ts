@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Notification module: subscriptions, the transactional outbox of change signals, and the log of
- * delivery attempts. See src/notification/infrastructure/notification.store.ts for how they are used.
+ * delivery attempts. See src/notification/infrastructure/ (relay, subscription and outbox stores) for how they are used.
  */
 export class Notification1763700300000 implements MigrationInterface {
   name = 'Notification1763700300000';

@@ -1,4 +1,5 @@
-import { EndpointPolicy, EndpointRefused, normaliseAddress, ResolvedAddress } from './endpoint-policy';
+import { EndpointPolicy, EndpointRefused } from './endpoint-policy';
+import { normaliseAddress, ResolvedAddress } from './special-addresses';
 
 const dns =
   (answers: Record<string, string[]>) =>

@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { DeliveryOutcome, DELIVERY_TIMEOUT_MS } from './delivery-outcome';
-import { EndpointPolicy, EndpointRefused, ResolvedAddress } from './endpoint-policy';
+import { EndpointPolicy, EndpointRefused } from './endpoint-policy';
+import type { ResolvedAddress } from './special-addresses';
 
 const USER_AGENT = 'immunisation-fhir-api-notifications/1';
 

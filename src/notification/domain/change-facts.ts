@@ -1,5 +1,18 @@
 import type { Immunization } from '@medplum/fhirtypes';
+import type { ChangeOperation } from '../../immunization/public';
 import { containedPatient } from '../../patient/public';
+
+/** What the outbox keeps of one change, and what every signal about it carries. */
+export interface ChangeFacts {
+  version: number;
+  operation: ChangeOperation;
+  supplier: string;
+  vaccineType: string;
+  nhsNumber: string;
+  sourceOrganisation: string | null;
+  subjectAge: number | null;
+  recordedAt: Date;
+}
 
 /**
  * The ODS code of the organisation that gave the vaccination: the identifier value of the first

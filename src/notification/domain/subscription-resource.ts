@@ -159,15 +159,20 @@ export function parseSubscription(body: unknown, pathId: string | null): Subscri
   return { status, filter, channelType, endpoint, payload, headers, resource };
 }
 
-/** The Subscription as the server shows it: the kept resource plus id, meta, current status and error. */
-export function subscriptionRepresentation(s: {
+/** A stored subscription as the API's commands and queries return it. */
+export interface SubscriptionRecord {
   id: string;
   version: number;
   updatedAt: Date;
   status: SubscriptionStatus;
+  /** Why deliveries stopped, while status is error. */
   error: string | null;
+  /** The kept client resource (see SubscriptionRequest.resource). */
   resource: Record<string, unknown>;
-}): Subscription {
+}
+
+/** The Subscription as the server shows it: the kept resource plus id, meta, current status and error. */
+export function subscriptionRepresentation(s: SubscriptionRecord): Subscription {
   const { resourceType: _r, ...rest } = s.resource;
   // `rest` is the kept client resource, which passed parseSubscription: a Subscription less the server-owned elements.
   const out: Subscription = {

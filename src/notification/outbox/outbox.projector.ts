@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Tx } from '../../database/database';
 import { ChangeProjectors, ImmunizationChange, ImmunizationChangeProjector } from '../../immunization/public';
 import { sourceOrganisationOf, subjectAgeOf } from '../domain/change-facts';
-import { NotificationStore } from '../infrastructure/notification.store';
+import { OutboxEntry, OutboxStore } from '../infrastructure/outbox.store';
 
 /**
  * The in-transaction half of the outbox: one INSERT per change, in the write transaction, so a
@@ -17,7 +17,7 @@ export class OutboxProjector implements ImmunizationChangeProjector, OnModuleIni
 
   constructor(
     private readonly projectors: ChangeProjectors,
-    private readonly store: NotificationStore,
+    private readonly store: OutboxStore,
   ) {}
 
   onModuleInit() {
@@ -26,19 +26,19 @@ export class OutboxProjector implements ImmunizationChangeProjector, OnModuleIni
 
   async project(tx: Tx, change: ImmunizationChange): Promise<void> {
     const row = outboxRow(change);
-    if (row) await this.store.appendOutbox(tx, row);
+    if (row) await this.store.append(tx, row);
   }
 
   /** A patient merge's changes: one INSERT for the lot. */
   async projectMany(tx: Tx, changes: ImmunizationChange[]): Promise<void> {
-    await this.store.appendOutboxMany(
+    await this.store.appendMany(
       tx,
       changes.map(outboxRow).filter((r) => r !== null),
     );
   }
 }
 
-function outboxRow(change: ImmunizationChange) {
+function outboxRow(change: ImmunizationChange): OutboxEntry | null {
   if (change.nhsNumber === null) return null;
   // A deleted record that stays deleted (moved by a patient merge): subscribers already heard of the delete.
   if (change.operation === 'DELETE' && change.previous?.deleted) return null;

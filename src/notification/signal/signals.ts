@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { NHS_NUMBER_SYSTEM } from '../../kernel/terminology';
+import type { ChangeFacts } from '../domain/change-facts';
 import { Action, EVENT_TYPE } from '../domain/criteria';
 import { CLOUDEVENTS_PAYLOAD, FHIR_PAYLOAD, Payload } from '../domain/subscription-resource';
 
@@ -9,21 +10,13 @@ export const SUBSCRIPTION_STATUS_PROFILE =
   'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription-status-r4';
 
 /** One event for one subscription: what every payload format is built from. */
-export interface SignalEvent {
+export interface SignalEvent extends ChangeFacts {
   subscriptionUrl: string;
   /** The subscription's running count for this event (1, 2, 3, …). */
   eventNumber: string;
   /** <PUBLIC_BASE_URL><base>/Immunization/<id> */
   focusUrl: string;
   immunizationId: string;
-  version: number;
-  operation: 'CREATE' | 'UPDATE' | 'DELETE';
-  supplier: string;
-  vaccineType: string;
-  nhsNumber: string;
-  sourceOrganisation: string | null;
-  subjectAge: number | null;
-  recordedAt: Date;
 }
 
 /** A name-based (v5-style, SHA-1) UUID: the same event always gets the same id, retries included. */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './server';
+import { freePort } from '../../support/server-process';
 
 /** The PostgreSQL server binaries: pg_config's, else the newest under /usr/lib/postgresql. */
 function binDir(): string {

@@ -1,9 +1,9 @@
 import { Command } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
-import type { SubscriptionRow } from '../../infrastructure/notification.store';
+import type { SubscriptionRecord } from '../../domain/subscription-resource';
 
 /** POST /Subscription. */
-export class CreateSubscription extends Command<SubscriptionRow> {
+export class CreateSubscription extends Command<SubscriptionRecord> {
   constructor(
     readonly body: unknown,
     readonly principal: Principal,

@@ -1,7 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
 import { Errors } from '../../../fhir/operation-outcome';
-import { NotificationStore } from '../../infrastructure/notification.store';
+import { SubscriptionStore } from '../../infrastructure/subscription.store';
 import { DeleteSubscription } from './delete-subscription.command';
 
 /** Deletes a subscription the caller owns (others' are 404); a delivery in flight is not recorded. */
@@ -9,7 +9,7 @@ import { DeleteSubscription } from './delete-subscription.command';
 export class DeleteSubscriptionHandler implements ICommandHandler<DeleteSubscription, void> {
   constructor(
     private readonly db: Database,
-    private readonly store: NotificationStore,
+    private readonly store: SubscriptionStore,
   ) {}
 
   async execute(cmd: DeleteSubscription): Promise<void> {

@@ -1,9 +1,9 @@
 import { Command } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
-import type { SubscriptionRow } from '../../infrastructure/notification.store';
+import type { SubscriptionRecord } from '../../domain/subscription-resource';
 
 /** PUT /Subscription/{id}; `ifMatch` is the version from If-Match, when sent. */
-export class UpdateSubscription extends Command<SubscriptionRow> {
+export class UpdateSubscription extends Command<SubscriptionRecord> {
   constructor(
     readonly id: string,
     readonly body: unknown,

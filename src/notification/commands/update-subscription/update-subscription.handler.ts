@@ -1,7 +1,8 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
 import { Errors } from '../../../fhir/operation-outcome';
-import { NotificationStore, SubscriptionRow } from '../../infrastructure/notification.store';
+import type { SubscriptionRecord } from '../../domain/subscription-resource';
+import { SubscriptionStore } from '../../infrastructure/subscription.store';
 import { SubscriptionRequestChecker } from '../subscription-request.checker';
 import { UpdateSubscription } from './update-subscription.command';
 
@@ -12,14 +13,14 @@ const MAX_ATTEMPTS = 3;
  * clears the error and resumes delivery at the event that failed (same event-number).
  */
 @CommandHandler(UpdateSubscription)
-export class UpdateSubscriptionHandler implements ICommandHandler<UpdateSubscription, SubscriptionRow> {
+export class UpdateSubscriptionHandler implements ICommandHandler<UpdateSubscription, SubscriptionRecord> {
   constructor(
     private readonly db: Database,
-    private readonly store: NotificationStore,
+    private readonly store: SubscriptionStore,
     private readonly checker: SubscriptionRequestChecker,
   ) {}
 
-  async execute(cmd: UpdateSubscription): Promise<SubscriptionRow> {
+  async execute(cmd: UpdateSubscription): Promise<SubscriptionRecord> {
     const supplier = cmd.principal.supplier.name;
     for (let attempt = 1; ; attempt++) {
       const current = await this.store.findOwned(this.db, cmd.id, supplier);

@@ -1,9 +1,9 @@
 import { Query } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
-import type { SubscriptionRow } from '../../infrastructure/notification.store';
+import type { SubscriptionRecord } from '../../domain/subscription-resource';
 
 /** GET /Subscription: the caller's own subscriptions, oldest first. */
-export class ListSubscriptions extends Query<SubscriptionRow[]> {
+export class ListSubscriptions extends Query<SubscriptionRecord[]> {
   constructor(readonly principal: Principal) {
     super();
   }

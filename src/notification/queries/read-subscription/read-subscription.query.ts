@@ -1,9 +1,9 @@
 import { Query } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
-import type { SubscriptionRow } from '../../infrastructure/notification.store';
+import type { SubscriptionRecord } from '../../domain/subscription-resource';
 
 /** GET /Subscription/{id}: one of the caller's own subscriptions. */
-export class ReadSubscription extends Query<SubscriptionRow> {
+export class ReadSubscription extends Query<SubscriptionRecord> {
   constructor(
     readonly id: string,
     readonly principal: Principal,
