@@ -6,14 +6,15 @@ import { CurrentPrincipal, Principal } from '../auth/principal';
 import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../config/app-config';
 import { FhirInteraction } from '../fhir/capability/fhir-interaction.decorator';
 import { FhirJsonBody } from '../fhir/fhir-body.decorator';
-import { sendResource, sendWriteResult, setVersionHeaders } from '../fhir/fhir-response';
+import { bundle, BundleLink, historyEntry } from '../fhir/bundle';
+import { StoredJson } from '../fhir/fhir-json';
+import { sendFhir } from '../fhir/fhir-response';
 import { Errors } from '../fhir/operation-outcome';
 import { CreateImmunization } from './commands/create-immunization/create-immunization.command';
 import { DeleteImmunization } from './commands/delete-immunization/delete-immunization.command';
 import { UpdateImmunization } from './commands/update-immunization/update-immunization.command';
 import { parseVersionPrecondition } from './domain/version-precondition';
-import { historyBundle } from './immunization-history.bundle';
-import { FeedCursor } from './infrastructure/immunization.repository';
+import { EventRow, FeedCursor } from './infrastructure/immunization.repository';
 import { ImmunizationChangeFeed, ImmunizationHistory } from './queries/immunization-history/immunization-history.query';
 import { ReadImmunization } from './queries/read-immunization/read-immunization.query';
 
@@ -26,6 +27,17 @@ function recordId(raw: string): string {
   if (!PATH_ID.test(raw)) throw Errors.invalid(`The id "${raw.slice(0, 70)}" is not a valid FHIR id ([A-Za-z0-9-.], 1 to 64 characters).`);
   return raw;
 }
+
+/** One change as a history entry, its resource sent as stored. */
+const changeEntry = (base: string, e: EventRow) =>
+  historyEntry(base, {
+    type: 'Immunization',
+    id: e.immunization_id,
+    operation: e.operation,
+    version: e.version,
+    at: new Date(e.recorded_at),
+    resource: new StoredJson(e.resource_json),
+  });
 
 function requestIdOf(req: Request): string | null {
   const v = req.headers['x-request-id'];
@@ -59,9 +71,13 @@ export class ImmunizationController {
   @ApiResponse({ status: 201, description: 'Created' })
   async create(@FhirJsonBody() body: unknown, @CurrentPrincipal() who: Principal, @Req() req: Request, @Res() res: Response) {
     const r = await this.commands.execute(new CreateImmunization(body, who, requestIdOf(req)));
-    res.setHeader('Location', `${this.base}/Immunization/${r.id}`);
-    setVersionHeaders(res, r.version, r.lastUpdated);
-    sendWriteResult(req, res, 201, r.resource, r.replayed ? 'Already created by an earlier request with this X-Request-ID.' : 'Created.');
+    sendFhir(res, {
+      status: 201,
+      location: `${this.base}/Immunization/${r.id}`,
+      version: r,
+      body: r.resource,
+      write: { req, message: r.replayed ? 'Already created by an earlier request with this X-Request-ID.' : 'Created.' },
+    });
   }
 
   @Get('_history')
@@ -111,9 +127,9 @@ export class ImmunizationController {
       if (cursor) p.set('_cursor', `${cursor.txid}.${cursor.seq}`);
       return `${this.base}/Immunization/_history?${p.toString()}`;
     };
-    const links = [{ relation: 'self', url: url(after) }];
+    const links: BundleLink[] = [{ relation: 'self', url: url(after) }];
     if (page.next) links.push({ relation: 'next', url: url(page.next) });
-    sendResource(res, 200, historyBundle(page.events, this.base, links));
+    sendFhir(res, { body: bundle('history', { links, entries: page.events.map((e) => changeEntry(this.base, e)) }) });
   }
 
   @Get(':id')
@@ -122,8 +138,7 @@ export class ImmunizationController {
   @ApiParam({ name: 'id', description: 'Server-assigned id (UUID)' })
   async read(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     const r = await this.queries.execute(new ReadImmunization(recordId(rawId), who));
-    setVersionHeaders(res, r.version, r.lastUpdated);
-    sendResource(res, 200, r.resource);
+    sendFhir(res, { version: r, body: r.resource });
   }
 
   @Get(':id/_history')
@@ -132,11 +147,8 @@ export class ImmunizationController {
   async history(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     const id = recordId(rawId);
     const events = await this.queries.execute(new ImmunizationHistory(id, who));
-    sendResource(
-      res,
-      200,
-      historyBundle(events, this.base, [{ relation: 'self', url: `${this.base}/Immunization/${id}/_history` }], events.length),
-    );
+    const links = [{ relation: 'self', url: `${this.base}/Immunization/${id}/_history` }];
+    sendFhir(res, { body: bundle('history', { links, entries: events.map((e) => changeEntry(this.base, e)), total: events.length }) });
   }
 
   @Get(':id/_history/:vid')
@@ -146,8 +158,7 @@ export class ImmunizationController {
     const id = recordId(rawId);
     if (!/^[1-9]\d{0,8}$/.test(vid)) throw Errors.notFound(`Immunization ${id} has no version ${vid.slice(0, 20)}.`);
     const r = await this.queries.execute(new ReadImmunization(id, who, Number(vid)));
-    setVersionHeaders(res, r.version, r.lastUpdated);
-    sendResource(res, 200, r.resource);
+    sendFhir(res, { version: r, body: r.resource });
   }
 
   @Put(':id')
@@ -172,8 +183,7 @@ export class ImmunizationController {
     recordId(rawId);
     const precondition = parseVersionPrecondition(eTag, ifMatch);
     const r = await this.commands.execute(new UpdateImmunization(rawId, body, precondition, who, requestIdOf(req)));
-    setVersionHeaders(res, r.version, r.lastUpdated);
-    sendWriteResult(req, res, 200, r.resource, 'Updated.');
+    sendFhir(res, { version: r, body: r.resource, write: { req, message: 'Updated.' } });
   }
 
   @Delete(':id')

@@ -7,7 +7,8 @@ import { CurrentPrincipal, Principal } from '../auth/principal';
 import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../config/app-config';
 import { FhirInteraction } from '../fhir/capability/fhir-interaction.decorator';
 import { FhirJsonBody } from '../fhir/fhir-body.decorator';
-import { sendResource, sendWriteResult, setVersionHeaders } from '../fhir/fhir-response';
+import { bundle, searchEntry } from '../fhir/bundle';
+import { sendFhir } from '../fhir/fhir-response';
 import { Errors } from '../fhir/operation-outcome';
 import { CreateSubscription } from './commands/create-subscription/create-subscription.command';
 import { DeleteSubscription } from './commands/delete-subscription/delete-subscription.command';
@@ -44,6 +45,8 @@ const representation = (row: SubscriptionRow) =>
     resource: row.resource,
   });
 
+const stamp = (row: SubscriptionRow) => ({ version: row.version, lastUpdated: new Date(row.updated_at) });
+
 /**
  * FHIR R4 Subscriptions to the MNS vaccination-record-change signal (docs/api.md §6). A supplier sees
  * and manages only its own subscriptions: anyone else's is 404.
@@ -76,9 +79,13 @@ export class SubscriptionController {
   @ApiResponse({ status: 201, description: 'Created; Location names the new subscription' })
   async create(@FhirJsonBody() body: unknown, @CurrentPrincipal() who: Principal, @Req() req: Request, @Res() res: Response) {
     const row = await this.commands.execute(new CreateSubscription(body, who));
-    res.setHeader('Location', `${this.base}/Subscription/${row.id}`);
-    setVersionHeaders(res, row.version, new Date(row.updated_at));
-    sendWriteResult(req, res, 201, representation(row), 'Created.');
+    sendFhir(res, {
+      status: 201,
+      location: `${this.base}/Subscription/${row.id}`,
+      version: stamp(row),
+      body: representation(row),
+      write: { req, message: 'Created.' },
+    });
   }
 
   @Get()
@@ -90,18 +97,9 @@ export class SubscriptionController {
         throw Errors.invalid(`Search parameter ${name.slice(0, 40)} is not supported on Subscription.`, name.slice(0, 40));
     }
     const rows = await this.queries.execute(new ListSubscriptions(who));
-    sendResource(res, 200, {
-      resourceType: 'Bundle',
-      id: randomUUID(),
-      type: 'searchset',
-      total: rows.length,
-      link: [{ relation: 'self', url: `${this.base}/Subscription` }],
-      entry: rows.map((row) => ({
-        fullUrl: `${this.base}/Subscription/${row.id}`,
-        resource: representation(row),
-        search: { mode: 'match' },
-      })),
-    });
+    const entries = rows.map((row) => searchEntry(`${this.base}/Subscription/${row.id}`, representation(row), 'match'));
+    const links = [{ relation: 'self', url: `${this.base}/Subscription` }];
+    sendFhir(res, { body: bundle('searchset', { id: randomUUID(), links, entries, total: rows.length }) });
   }
 
   @Get(':id')
@@ -110,8 +108,7 @@ export class SubscriptionController {
   @ApiParam({ name: 'id', description: 'Server-assigned id (UUID)' })
   async read(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     const row = await this.queries.execute(new ReadSubscription(subscriptionId(rawId), who));
-    setVersionHeaders(res, row.version, new Date(row.updated_at));
-    sendResource(res, 200, representation(row));
+    sendFhir(res, { version: stamp(row), body: representation(row) });
   }
 
   @Put(':id')
@@ -129,8 +126,7 @@ export class SubscriptionController {
   ) {
     const id = subscriptionId(rawId);
     const row = await this.commands.execute(new UpdateSubscription(id, body, ifMatchVersion(ifMatch), who));
-    setVersionHeaders(res, row.version, new Date(row.updated_at));
-    sendWriteResult(req, res, 200, representation(row), 'Updated.');
+    sendFhir(res, { version: stamp(row), body: representation(row), write: { req, message: 'Updated.' } });
   }
 
   @Delete(':id')

@@ -5,7 +5,7 @@ import type { Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { FHIR_BASE_PATH } from '../config/app-config';
 import { FhirJsonBody } from '../fhir/fhir-body.decorator';
-import { sendResource } from '../fhir/fhir-response';
+import { sendFhir } from '../fhir/fhir-response';
 import { MergePatient } from './commands/merge-patient/merge-patient.command';
 import { mergeAnswer, mergeNumbers } from './merge-parameters';
 
@@ -26,6 +26,6 @@ export class PatientController {
   async merge(@FhirJsonBody() body: unknown, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     const { from, to } = mergeNumbers(body);
     const r = await this.commands.execute(new MergePatient(from, to, who, `supplier:${who.supplier.name}`));
-    sendResource(res, 200, mergeAnswer(from, r.moved, r.recorded));
+    sendFhir(res, { body: mergeAnswer(from, r.moved, r.recorded) });
   }
 }

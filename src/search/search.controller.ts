@@ -6,7 +6,8 @@ import { CurrentPrincipal, Principal } from '../auth/principal';
 import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../config/app-config';
 import { FhirInteraction, FhirSearchParams, SearchParamDescription } from '../fhir/capability/fhir-interaction.decorator';
 import { FormBody } from '../fhir/fhir-body.decorator';
-import { sendResource } from '../fhir/fhir-response';
+import type { BundleLink } from '../fhir/bundle';
+import { sendFhir } from '../fhir/fhir-response';
 import { NHS_NUMBER_SYSTEM } from '../patient/public';
 import { SearchImmunizationByIdentifier } from './queries/search-by-identifier/search-by-identifier.query';
 import { SearchImmunizationsByPatient, SearchPage } from './queries/search-by-patient/search-by-patient.query';
@@ -126,14 +127,10 @@ export class SearchController {
     // A later page's self link is the next link that led to it.
     const link = (cursor: SearchCursor | null) =>
       `${this.base}/Immunization?${searchQueryString(page.applied, cursor ? { count: page.count, cursor } : undefined)}`;
-    const links: { relation: 'self' | 'next'; url: string }[] = [
-      { relation: 'self', url: link(request.kind === 'patient' ? request.cursor : null) },
-    ];
+    const links: BundleLink[] = [{ relation: 'self', url: link(request.kind === 'patient' ? request.cursor : null) }];
     if (page.next) links.push({ relation: 'next', url: link(page.next) });
-    sendResource(
-      res,
-      200,
-      searchsetBundle({
+    sendFhir(res, {
+      body: searchsetBundle({
         base: this.base,
         rows: page.rows,
         total: page.total,
@@ -142,7 +139,7 @@ export class SearchController {
         elements: request.kind === 'identifier' ? request.elements : null,
         patientEntries: request.kind !== 'identifier',
       }),
-    );
+    });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
@@ -24,7 +25,7 @@ export class ExportChangesHandler implements IQueryHandler<ExportChanges, Export
         operation: r.operation,
         supplier: r.supplier ?? '',
         vaccineType: r.vaccine_type,
-        resource: r.resource,
+        resource: JSON.parse(r.resource_json) as Immunization,
         recordedAt: new Date(r.recorded_at),
       })),
       next: rows.length > q.count && last ? { txid: last.txid, seq: last.seq } : null,
