@@ -59,7 +59,7 @@ export class ImmunizationController {
   }
 
   @Post()
-  @FhirInteraction('Immunization', 'create')
+  @FhirInteraction('createImmunization')
   @ApiOperation({
     summary: 'Record a vaccination event',
     description:
@@ -81,7 +81,7 @@ export class ImmunizationController {
   }
 
   @Get('_history')
-  @FhirInteraction('Immunization', 'history-type')
+  @FhirInteraction('changeFeedImmunization')
   @ApiOperation({ summary: 'Change feed: every change the caller may read, oldest first, paged with next links' })
   @ApiQuery({ name: '_since', required: false, description: 'Only changes at or after this instant' })
   @ApiQuery({ name: '_count', required: false, description: `Page size (default ${DEFAULT_FEED_COUNT}, at most ${MAX_FEED_COUNT})` })
@@ -133,7 +133,7 @@ export class ImmunizationController {
   }
 
   @Get(':id')
-  @FhirInteraction('Immunization', 'read')
+  @FhirInteraction('readImmunization')
   @ApiOperation({ summary: 'Read the current version of a record' })
   @ApiParam({ name: 'id', description: 'Server-assigned id (UUID)' })
   async read(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
@@ -142,7 +142,7 @@ export class ImmunizationController {
   }
 
   @Get(':id/_history')
-  @FhirInteraction('Immunization', 'history-instance')
+  @FhirInteraction('historyImmunization')
   @ApiOperation({ summary: 'Every version of a record, newest first, deletions included' })
   async history(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     const id = recordId(rawId);
@@ -152,7 +152,7 @@ export class ImmunizationController {
   }
 
   @Get(':id/_history/:vid')
-  @FhirInteraction('Immunization', 'vread')
+  @FhirInteraction('vreadImmunization')
   @ApiOperation({ summary: 'Read one version of a record' })
   async vread(@Param('id') rawId: string, @Param('vid') vid: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     const id = recordId(rawId);
@@ -162,7 +162,7 @@ export class ImmunizationController {
   }
 
   @Put(':id')
-  @FhirInteraction('Immunization', 'update')
+  @FhirInteraction('updateImmunization')
   @ApiOperation({
     summary: 'Correct a record (or reinstate a deleted one)',
     description: 'Needs E-Tag: <version> (mismatch → 400) or If-Match: W/"<version>" (mismatch → 412).',
@@ -188,7 +188,7 @@ export class ImmunizationController {
 
   @Delete(':id')
   @HttpCode(204)
-  @FhirInteraction('Immunization', 'delete')
+  @FhirInteraction('deleteImmunization')
   @ApiOperation({ summary: 'Delete a record (its history stays readable; an update or a create with its identifier reinstates it)' })
   async delete(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<void> {
     await this.commands.execute(new DeleteImmunization(recordId(rawId), who, requestIdOf(req)));

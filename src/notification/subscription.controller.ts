@@ -65,7 +65,7 @@ export class SubscriptionController {
   }
 
   @Post()
-  @FhirInteraction('Subscription', 'create')
+  @FhirInteraction('createSubscription')
   @ApiOperation({
     summary: 'Subscribe to vaccination-record-change signals',
     description:
@@ -89,7 +89,7 @@ export class SubscriptionController {
   }
 
   @Get()
-  @FhirInteraction('Subscription', 'search-type')
+  @FhirInteraction('searchSubscription')
   @ApiOperation({ summary: "The caller's own subscriptions, as a searchset Bundle" })
   async search(@Req() req: Request, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     for (const name of new URLSearchParams(req.url.split('?')[1] ?? '').keys()) {
@@ -103,7 +103,7 @@ export class SubscriptionController {
   }
 
   @Get(':id')
-  @FhirInteraction('Subscription', 'read')
+  @FhirInteraction('readSubscription')
   @ApiOperation({ summary: 'Read a subscription, with its current status (error and the reason when deliveries keep failing)' })
   @ApiParam({ name: 'id', description: 'Server-assigned id (UUID)' })
   async read(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
@@ -112,7 +112,7 @@ export class SubscriptionController {
   }
 
   @Put(':id')
-  @FhirInteraction('Subscription', 'update')
+  @FhirInteraction('updateSubscription')
   @ApiOperation({ summary: 'Replace a subscription; status active on one in error resumes delivery at the event that failed' })
   @ApiHeader({ name: 'If-Match', required: false, description: 'W/"<version>": refuse (412) if the subscription has changed since' })
   @ApiBody({ description: 'The whole FHIR R4 Subscription, with id equal to the path id', schema: { type: 'object' } })
@@ -131,7 +131,7 @@ export class SubscriptionController {
 
   @Delete(':id')
   @HttpCode(204)
-  @FhirInteraction('Subscription', 'delete')
+  @FhirInteraction('deleteSubscription')
   @ApiOperation({ summary: 'Delete a subscription (no further signals)' })
   async delete(@Param('id') rawId: string, @CurrentPrincipal() who: Principal): Promise<void> {
     await this.commands.execute(new DeleteSubscription(subscriptionId(rawId), who));

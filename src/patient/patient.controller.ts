@@ -4,6 +4,7 @@ import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { FHIR_BASE_PATH } from '../config/app-config';
+import { FhirInteraction } from '../fhir/capability/fhir-interaction.decorator';
 import { FhirJsonBody } from '../fhir/fhir-body.decorator';
 import { sendFhir } from '../fhir/fhir-response';
 import { MergePatient } from './commands/merge-patient/merge-patient.command';
@@ -16,6 +17,7 @@ export class PatientController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post('$merge')
+  @FhirInteraction('mergePatient')
   @ApiOperation({
     summary: 'Merge patients: supersede an NHS number and move its records',
     description:

@@ -86,7 +86,7 @@ export class SearchController {
   }
 
   @Get()
-  @FhirInteraction('Immunization', 'search-type')
+  @FhirInteraction('searchImmunizationGet')
   @FhirSearchParams(SEARCH_PARAMS)
   @ApiOperation({
     summary: "Search a patient's records (or one record by its identifier)",
@@ -100,7 +100,7 @@ export class SearchController {
 
   @Post('_search')
   @HttpCode(200)
-  @FhirInteraction('Immunization', 'search-type')
+  @FhirInteraction('searchImmunizationPost')
   @FhirSearchParams(SEARCH_PARAMS)
   @ApiOperation({ summary: 'Search (POST form): the same parameters as GET, in an application/x-www-form-urlencoded body' })
   @ApiConsumes('application/x-www-form-urlencoded')

@@ -1,6 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
+import type { FhirOperationId } from './fhir-interactions';
 
-export type InteractionCode = 'read' | 'vread' | 'update' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type';
+export type { InteractionCode } from './fhir-interactions';
 
 export interface SearchParamDescription {
   name: string;
@@ -12,10 +13,11 @@ export const FHIR_INTERACTION = 'fhir:interaction';
 export const FHIR_SEARCH_PARAMS = 'fhir:searchParams';
 
 /**
- * Declares, on the route handler itself, which FHIR interaction it implements. The
- * CapabilityStatement (GET /metadata) is built from these, so it cannot drift from the routes.
+ * Declares, on the route handler itself, which interaction of FHIR_INTERACTIONS it serves. The
+ * CapabilityStatement service checks at start-up that every interaction has exactly one route,
+ * with the method and path the list gives.
  */
-export const FhirInteraction = (resource: string, code: InteractionCode) => SetMetadata(FHIR_INTERACTION, { resource, code });
+export const FhirInteraction = (operationId: FhirOperationId) => SetMetadata(FHIR_INTERACTION, operationId);
 
 /** Declares the search parameters a search-type route accepts. */
 export const FhirSearchParams = (params: SearchParamDescription[]) => SetMetadata(FHIR_SEARCH_PARAMS, params);

@@ -6,6 +6,7 @@ import { FHIR_BASE_PATH } from '../../config/app-config';
 import { sendFhir } from '../fhir-response';
 import { wantsPlainJson } from '../media-types';
 import { CapabilityStatementService } from './capability-statement.service';
+import { FhirInteraction } from './fhir-interaction.decorator';
 
 @ApiTags('Capabilities')
 @Public()
@@ -14,6 +15,7 @@ export class MetadataController {
   constructor(private readonly capabilities: CapabilityStatementService) {}
 
   @Get('metadata')
+  @FhirInteraction('capabilities')
   @ApiOperation({ summary: 'The CapabilityStatement: exactly the interactions, search parameters and security implemented' })
   metadata(@Req() req: Request, @Res() res: Response) {
     const statement = this.capabilities.get();
