@@ -13,7 +13,8 @@ import { SearchImmunizationByIdentifier } from './queries/search-by-identifier/s
 import { SearchImmunizationsByPatient, SearchPage } from './queries/search-by-patient/search-by-patient.query';
 import { searchsetBundle } from './search-bundle';
 import type { SearchCursor } from './search-cursor';
-import { P, parseSearchParameters, searchQueryString } from './search-parameters';
+import { searchQueryString } from './search-links';
+import { P, parseSearchParameters } from './search-parameters';
 
 const SEARCH_PARAMS: SearchParamDescription[] = [
   {
