@@ -10,6 +10,7 @@ import { bundle, BundleLink, historyEntry } from '../fhir/bundle';
 import { StoredJson } from '../fhir/fhir-json';
 import { sendFhir } from '../fhir/fhir-response';
 import { Errors } from '../fhir/operation-outcome';
+import { pathId } from '../fhir/path-id';
 import { CreateImmunization } from './commands/create-immunization/create-immunization.command';
 import { DeleteImmunization } from './commands/delete-immunization/delete-immunization.command';
 import { UpdateImmunization } from './commands/update-immunization/update-immunization.command';
@@ -18,15 +19,8 @@ import { EventRow, FeedCursor } from './infrastructure/immunization.repository';
 import { ImmunizationChangeFeed, ImmunizationHistory } from './queries/immunization-history/immunization-history.query';
 import { ReadImmunization } from './queries/read-immunization/read-immunization.query';
 
-const PATH_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const DEFAULT_FEED_COUNT = 100;
 const MAX_FEED_COUNT = 1000;
-
-/** Validation-rules §7.1: a malformed path id is 400 INVALID (an unknown well-formed one is 404). */
-function recordId(raw: string): string {
-  if (!PATH_ID.test(raw)) throw Errors.invalid(`The id "${raw.slice(0, 70)}" is not a valid FHIR id ([A-Za-z0-9-.], 1 to 64 characters).`);
-  return raw;
-}
 
 /** One change as a history entry, its resource sent as stored. */
 const changeEntry = (base: string, e: EventRow) =>
@@ -137,7 +131,7 @@ export class ImmunizationController {
   @ApiOperation({ summary: 'Read the current version of a record' })
   @ApiParam({ name: 'id', description: 'Server-assigned id (UUID)' })
   async read(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
-    const r = await this.queries.execute(new ReadImmunization(recordId(rawId), who));
+    const r = await this.queries.execute(new ReadImmunization(pathId(rawId), who));
     sendFhir(res, { version: r, body: r.resource });
   }
 
@@ -145,7 +139,7 @@ export class ImmunizationController {
   @FhirInteraction('historyImmunization')
   @ApiOperation({ summary: 'Every version of a record, newest first, deletions included' })
   async history(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
-    const id = recordId(rawId);
+    const id = pathId(rawId);
     const events = await this.queries.execute(new ImmunizationHistory(id, who));
     const links = [{ relation: 'self', url: `${this.base}/Immunization/${id}/_history` }];
     sendFhir(res, { body: bundle('history', { links, entries: events.map((e) => changeEntry(this.base, e)), total: events.length }) });
@@ -155,7 +149,7 @@ export class ImmunizationController {
   @FhirInteraction('vreadImmunization')
   @ApiOperation({ summary: 'Read one version of a record' })
   async vread(@Param('id') rawId: string, @Param('vid') vid: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
-    const id = recordId(rawId);
+    const id = pathId(rawId);
     if (!/^[1-9]\d{0,8}$/.test(vid)) throw Errors.notFound(`Immunization ${id} has no version ${vid.slice(0, 20)}.`);
     const r = await this.queries.execute(new ReadImmunization(id, who, Number(vid)));
     sendFhir(res, { version: r, body: r.resource });
@@ -180,7 +174,7 @@ export class ImmunizationController {
     @Res() res: Response,
   ) {
     // docs/validation-rules.md §7: 1. path id, 2. version header, then the body (in the handler).
-    recordId(rawId);
+    pathId(rawId);
     const precondition = parseVersionPrecondition(eTag, ifMatch);
     const r = await this.commands.execute(new UpdateImmunization(rawId, body, precondition, who, requestIdOf(req)));
     sendFhir(res, { version: r, body: r.resource, write: { req, message: 'Updated.' } });
@@ -191,6 +185,6 @@ export class ImmunizationController {
   @FhirInteraction('deleteImmunization')
   @ApiOperation({ summary: 'Delete a record (its history stays readable; an update or a create with its identifier reinstates it)' })
   async delete(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<void> {
-    await this.commands.execute(new DeleteImmunization(recordId(rawId), who, requestIdOf(req)));
+    await this.commands.execute(new DeleteImmunization(pathId(rawId), who, requestIdOf(req)));
   }
 }

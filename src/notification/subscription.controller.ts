@@ -10,6 +10,7 @@ import { FhirJsonBody } from '../fhir/fhir-body.decorator';
 import { bundle, searchEntry } from '../fhir/bundle';
 import { sendFhir } from '../fhir/fhir-response';
 import { Errors } from '../fhir/operation-outcome';
+import { pathId } from '../fhir/path-id';
 import { CreateSubscription } from './commands/create-subscription/create-subscription.command';
 import { DeleteSubscription } from './commands/delete-subscription/delete-subscription.command';
 import { UpdateSubscription } from './commands/update-subscription/update-subscription.command';
@@ -18,14 +19,8 @@ import type { SubscriptionRow } from './infrastructure/notification.store';
 import { ListSubscriptions } from './queries/list-subscriptions/list-subscriptions.query';
 import { ReadSubscription } from './queries/read-subscription/read-subscription.query';
 
-const PATH_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 /** Parameters the server always tolerates on a search (format and pretty-printing hints). */
 const IGNORED_SEARCH_PARAMS = new Set(['_format', '_pretty']);
-
-function subscriptionId(raw: string): string {
-  if (!PATH_ID.test(raw)) throw Errors.invalid(`The id "${raw.slice(0, 70)}" is not a valid FHIR id ([A-Za-z0-9-.], 1 to 64 characters).`);
-  return raw;
-}
 
 /** If-Match: W/"<n>", "<n>" or <n>; absent means no version check. */
 function ifMatchVersion(header: string | undefined): number | null {
@@ -107,7 +102,7 @@ export class SubscriptionController {
   @ApiOperation({ summary: 'Read a subscription, with its current status (error and the reason when deliveries keep failing)' })
   @ApiParam({ name: 'id', description: 'Server-assigned id (UUID)' })
   async read(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
-    const row = await this.queries.execute(new ReadSubscription(subscriptionId(rawId), who));
+    const row = await this.queries.execute(new ReadSubscription(pathId(rawId), who));
     sendFhir(res, { version: stamp(row), body: representation(row) });
   }
 
@@ -124,7 +119,7 @@ export class SubscriptionController {
     @Req() req: Request,
     @Res() res: Response,
   ) {
-    const id = subscriptionId(rawId);
+    const id = pathId(rawId);
     const row = await this.commands.execute(new UpdateSubscription(id, body, ifMatchVersion(ifMatch), who));
     sendFhir(res, { version: stamp(row), body: representation(row), write: { req, message: 'Updated.' } });
   }
@@ -134,6 +129,6 @@ export class SubscriptionController {
   @FhirInteraction('deleteSubscription')
   @ApiOperation({ summary: 'Delete a subscription (no further signals)' })
   async delete(@Param('id') rawId: string, @CurrentPrincipal() who: Principal): Promise<void> {
-    await this.commands.execute(new DeleteSubscription(subscriptionId(rawId), who));
+    await this.commands.execute(new DeleteSubscription(pathId(rawId), who));
   }
 }
