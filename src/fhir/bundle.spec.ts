@@ -68,6 +68,18 @@ describe('fhirJson', () => {
     expect(JSON.parse(fhirJson(withStored))).toEqual(withParsed);
   });
 
+  it('is not misled by text that looks like its placeholder, in a link or in a stored resource', () => {
+    const tricky = { ...imms, note: [{ text: '\u0000stored' }] };
+    const links = [{ relation: 'self', url: 'http://x/?q=%00stored&p="\u0000stored"' }];
+    const entry = (resource: StoredJson | typeof tricky) => [
+      searchEntry('urn:uuid:1', resource, 'match'),
+      searchEntry('urn:uuid:2', resource, 'match'),
+    ];
+    const withStored = bundle('searchset', { id: '\u0000stored', links, entries: entry(new StoredJson(JSON.stringify(tricky))), total: 2 });
+    const withParsed = bundle('searchset', { id: '\u0000stored', links, entries: entry(tricky), total: 2 });
+    expect(fhirJson(withStored)).toBe(JSON.stringify(withParsed));
+  });
+
   it('stringifies bodies without stored JSON as JSON.stringify does', () => {
     const b = bundle('searchset', { links: [], entries: [searchEntry('urn:uuid:1', imms, 'match')], total: 1 });
     expect(fhirJson(b)).toBe(JSON.stringify(b));

@@ -15,39 +15,34 @@ export class StoredJson {
 /** A response body: a plain JSON value, stored JSON, or a Bundle whose entries hold either. */
 export type FhirJsonBody = object | StoredJson;
 
-const isPlainObject = (v: object) => {
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
-};
-
 /**
- * JSON.stringify's output for a value that may hold StoredJson, whose text is spliced in unchanged.
- * Only containers are walked (a Bundle, its entries); any other resource is stringified whole.
+ * Stands in for stored JSON while the rest is stringified natively, then gives way to the stored
+ * text. It is looked for from the end: in a Bundle only `total` follows `entry`, in an entry only
+ * server-made request/response/search follow `resource`, so client text earlier on cannot be
+ * mistaken for it.
  */
-function write(v: unknown): string | undefined {
-  if (v instanceof StoredJson) return v.text;
-  if (Array.isArray(v)) return `[${v.map((x) => write(x) ?? 'null').join(',')}]`;
-  if (v !== null && typeof v === 'object' && isPlainObject(v)) {
-    const type = (v as { resourceType?: unknown }).resourceType;
-    if (type === undefined || type === 'Bundle') {
-      const parts: string[] = [];
-      for (const [key, value] of Object.entries(v)) {
-        const s = write(value);
-        if (s !== undefined) parts.push(`${JSON.stringify(key)}:${s}`);
-      }
-      return `{${parts.join(',')}}`;
-    }
-  }
-  return JSON.stringify(v);
+const MARK = '\u0000stored';
+const MARK_JSON = JSON.stringify(MARK);
+
+/** JSON.stringify(value) with `value[key]` replaced by `text`: key order and every other byte as JSON.stringify gives them. */
+function splice(value: object, key: string, text: string): string {
+  const s = JSON.stringify({ ...value, [key]: MARK });
+  const at = s.lastIndexOf(MARK_JSON);
+  return s.slice(0, at) + text + s.slice(at + MARK_JSON.length);
 }
 
-const holdsStoredJson = (body: object) =>
-  (body as { resourceType?: unknown }).resourceType === 'Bundle' &&
-  Array.isArray((body as { entry?: unknown }).entry) &&
-  (body as { entry: { resource?: unknown }[] }).entry.some((e) => e?.resource instanceof StoredJson);
+interface BundleLike {
+  resourceType: 'Bundle';
+  entry: { resource?: unknown }[];
+}
+
+const isBundle = (body: object): body is BundleLike =>
+  (body as { resourceType?: unknown }).resourceType === 'Bundle' && Array.isArray((body as { entry?: unknown }).entry);
 
 /** The body's JSON text: byte for byte what JSON.stringify of the parsed resources would give. */
 export function fhirJson(body: FhirJsonBody): string {
   if (body instanceof StoredJson) return body.text;
-  return holdsStoredJson(body) ? write(body)! : JSON.stringify(body);
+  if (!isBundle(body) || !body.entry.some((e) => e?.resource instanceof StoredJson)) return JSON.stringify(body);
+  const entries = body.entry.map((e) => (e.resource instanceof StoredJson ? splice(e, 'resource', e.resource.text) : JSON.stringify(e)));
+  return splice(body, 'entry', `[${entries.join(',')}]`);
 }
