@@ -14,6 +14,8 @@ const { join } = require('node:path');
 const autocannon = require('autocannon');
 
 const root = join(__dirname, '..');
+// BENCH_DIST: another build to measure (e.g. a copy of dist/ from before a change).
+const dist = process.env.BENCH_DIST || join(root, 'dist');
 const requests = Number(process.env.BENCH_REQUESTS || 20000);
 const connections = Number(process.env.BENCH_CONNECTIONS || 10);
 const records = Number(process.env.BENCH_RECORDS || 200);
@@ -61,10 +63,12 @@ async function main() {
       `CREATE DATABASE ${db}`,
     ]);
   }
-  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env })
-    .toString()
-    .trim();
-  const server = spawn(process.execPath, [join(root, 'dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Tokens live ten minutes: a fresh one for the measured phases, however long seeding took.
+  const token = () =>
+    execFileSync(process.execPath, [join(dist, 'auth/token-cli.js'), '--supplier', 'BENCH'], { env })
+      .toString()
+      .trim();
+  const server = spawn(process.execPath, [join(dist, 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   server.on('exit', (c) => c && process.exit(1));
   for (;;) {
     const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
@@ -75,7 +79,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 200));
   }
   const fixture = JSON.parse(readFileSync(join(root, 'test/fixtures/immunization.seed.json'), 'utf8'));
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' };
+  let headers = { authorization: `Bearer ${token()}`, 'content-type': 'application/fhir+json' };
   const ids = [];
   for (let n = 0; n < records; n++) {
     fixture.identifier[0].value = randomUUID();
@@ -94,6 +98,7 @@ async function main() {
       if (u.status !== 200) throw new Error(`update: ${u.status} ${await u.text()}`);
     }
   }
+  headers = { ...headers, authorization: `Bearer ${token()}` };
   const out = { database: process.env.DATABASE_URL ? 'postgresql' : 'pglite', connections, requests };
   for (const [name, pathOf] of [
     ['read', (id) => `${path}/${id}`],
