@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, RequestMethod } from '@nest
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../../config/app-config';
-import { FHIR_INTERACTION, FHIR_SEARCH_PARAMS, SearchParamDescription } from './fhir-interaction.decorator';
+import { FHIR_OPERATION_ID, FHIR_SEARCH_PARAMS, SearchParamDescription } from './fhir-interaction.decorator';
 import { FHIR_INTERACTIONS, fhirInteraction, FhirInteractionSpec, FhirOperationId } from './fhir-interactions';
 
 /** `METHOD /path` of a route as FHIR_INTERACTIONS writes it: relative to the FHIR base, `{id}` for `:id`. */
@@ -43,7 +43,7 @@ export class CapabilityStatementService implements OnApplicationBootstrap {
       const proto = Object.getPrototypeOf(instance);
       for (const name of this.scanner.getAllMethodNames(proto)) {
         const handler = proto[name];
-        const id = this.reflector.get<FhirOperationId | undefined>(FHIR_INTERACTION, handler);
+        const id = this.reflector.get<FhirOperationId | undefined>(FHIR_OPERATION_ID, handler);
         if (!id) continue;
         const spec = fhirInteraction(id);
         const route = routeOf(wrapper.metatype, handler);

@@ -1,5 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
-import type { FhirOperationId } from './fhir-interactions';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { FhirOperationId, fhirInteraction } from './fhir-interactions';
 
 export type { InteractionCode } from './fhir-interactions';
 
@@ -9,7 +9,10 @@ export interface SearchParamDescription {
   documentation: string;
 }
 
+/** `{ resource, code }` of a REST interaction on a resource type: the audit trail names requests by it (bearer-auth.guard.ts). */
 export const FHIR_INTERACTION = 'fhir:interaction';
+/** The FHIR_INTERACTIONS entry a route serves. */
+export const FHIR_OPERATION_ID = 'fhir:operationId';
 export const FHIR_SEARCH_PARAMS = 'fhir:searchParams';
 
 /**
@@ -17,7 +20,15 @@ export const FHIR_SEARCH_PARAMS = 'fhir:searchParams';
  * CapabilityStatement service checks at start-up that every interaction has exactly one route,
  * with the method and path the list gives.
  */
-export const FhirInteraction = (operationId: FhirOperationId) => SetMetadata(FHIR_INTERACTION, operationId);
+export function FhirInteraction(operationId: FhirOperationId) {
+  const spec = fhirInteraction(operationId);
+  // /metadata and operations ($merge) carry no resource interaction, as before: the audit trail keeps what it records.
+  if (spec.resource === null || spec.code === 'operation') return SetMetadata(FHIR_OPERATION_ID, operationId);
+  return applyDecorators(
+    SetMetadata(FHIR_OPERATION_ID, operationId),
+    SetMetadata(FHIR_INTERACTION, { resource: spec.resource, code: spec.code }),
+  );
+}
 
 /** Declares the search parameters a search-type route accepts. */
 export const FhirSearchParams = (params: SearchParamDescription[]) => SetMetadata(FHIR_SEARCH_PARAMS, params);
