@@ -70,6 +70,8 @@ async function main() {
       .trim();
   const server = spawn(process.execPath, [join(dist, 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   server.on('exit', (c) => c && process.exit(1));
+  // A failed run must not leave the server holding the port.
+  process.on('exit', () => server.exitCode === null && server.kill('SIGKILL'));
   for (;;) {
     const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
       (r) => r.ok,
@@ -118,7 +120,10 @@ async function main() {
     // The first read round warms the JIT; the second one is reported.
     out[name] = { ...r, serverCpuMsPerRequest: +((cpuMs(server.pid) - before) / requests).toFixed(3) };
   }
+  // Wait for the exit, so a next run can take the port.
+  const exited = new Promise((r) => server.once('exit', r));
   server.kill('SIGTERM');
+  await exited;
   console.log(JSON.stringify(out));
 }
 
