@@ -1,3 +1,4 @@
+// Over 250 lines on purpose: every setting, its default and its check in one file, read top to bottom beside the config table in docs.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';

@@ -1,14 +1,7 @@
-import type { Resource } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
+import { type FhirJsonBody, fhirJson } from './fhir-json';
 import { FHIR_JSON_UTF8 } from './media-types';
 import { operationOutcome } from './operation-outcome';
-
-/** The version headers of docs/api.md §2: FHIR's weak ETag and the NHS's bare E-Tag, plus Last-Modified. */
-export function setVersionHeaders(res: Response, version: number, lastUpdated: Date) {
-  res.setHeader('ETag', `W/"${version}"`);
-  res.setHeader('E-Tag', String(version));
-  res.setHeader('Last-Modified', lastUpdated.toUTCString());
-}
 
 export type PreferReturn = 'minimal' | 'representation' | 'OperationOutcome';
 
@@ -20,22 +13,44 @@ export function preferredReturn(req: Request): PreferReturn {
   return v === 'representation' ? 'representation' : v === 'operationoutcome' ? 'OperationOutcome' : 'minimal';
 }
 
-/** Sends a write's answer honouring Prefer, with the FHIR content type when there is a body. */
-export function sendWriteResult(req: Request, res: Response, status: number, resource: Resource, message: string) {
-  const prefer = preferredReturn(req);
-  res.status(status);
-  if (prefer === 'minimal') {
-    res.end();
-    return;
-  }
-  const body =
-    prefer === 'representation' ? resource : operationOutcome([{ severity: 'information', code: 'informational', diagnostics: message }]);
-  res.setHeader('Content-Type', FHIR_JSON_UTF8);
-  res.send(JSON.stringify(body));
+/** What a FHIR route answers; sendFhir turns it into status, headers and body. */
+export interface FhirReply {
+  /** 200 unless said. */
+  status?: number;
+  /** The resource (or Bundle); stored JSON goes out as stored. */
+  body: FhirJsonBody;
+  /** The URL of a resource just created. */
+  location?: string;
+  /** Version headers of docs/api.md §2: FHIR's weak ETag, the NHS's bare E-Tag and Last-Modified. */
+  version?: { version: number; lastUpdated: Date };
+  /**
+   * A write: `Prefer: return=` of this request picks the body — none (minimal, the default), the
+   * resource (representation) or an informational OperationOutcome saying `message`.
+   */
+  write?: { req: Request; message: string };
+  /** Only for a client of /metadata that asked for plain JSON. */
+  contentType?: string;
 }
 
-/** Sends a FHIR resource body. */
-export function sendResource(res: Response, status: number, body: unknown) {
-  res.status(status).setHeader('Content-Type', FHIR_JSON_UTF8);
-  res.send(JSON.stringify(body));
+/** The one place a FHIR route writes its answer (errors go through FhirExceptionFilter). */
+export function sendFhir(res: Response, reply: FhirReply): void {
+  if (reply.location !== undefined) res.setHeader('Location', reply.location);
+  if (reply.version) {
+    res.setHeader('ETag', `W/"${reply.version.version}"`);
+    res.setHeader('E-Tag', String(reply.version.version));
+    res.setHeader('Last-Modified', reply.version.lastUpdated.toUTCString());
+  }
+  res.status(reply.status ?? 200);
+  let body = reply.body;
+  if (reply.write) {
+    const prefer = preferredReturn(reply.write.req);
+    if (prefer === 'minimal') {
+      res.end();
+      return;
+    }
+    if (prefer === 'OperationOutcome')
+      body = operationOutcome([{ severity: 'information', code: 'informational', diagnostics: reply.write.message }]);
+  }
+  res.setHeader('Content-Type', reply.contentType ?? FHIR_JSON_UTF8);
+  res.send(fhirJson(body));
 }

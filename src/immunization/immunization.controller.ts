@@ -6,26 +6,32 @@ import { CurrentPrincipal, Principal } from '../auth/principal';
 import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../config/app-config';
 import { FhirInteraction } from '../fhir/capability/fhir-interaction.decorator';
 import { FhirJsonBody } from '../fhir/fhir-body.decorator';
-import { sendResource, sendWriteResult, setVersionHeaders } from '../fhir/fhir-response';
+import { bundle, BundleLink, historyEntry } from '../fhir/bundle';
+import { sendFhir } from '../fhir/fhir-response';
 import { Errors } from '../fhir/operation-outcome';
+import { pathId } from '../fhir/path-id';
 import { CreateImmunization } from './commands/create-immunization/create-immunization.command';
 import { DeleteImmunization } from './commands/delete-immunization/delete-immunization.command';
 import { UpdateImmunization } from './commands/update-immunization/update-immunization.command';
 import { parseVersionPrecondition } from './domain/version-precondition';
-import { historyBundle } from './immunization-history.bundle';
 import { FeedCursor } from './infrastructure/immunization.repository';
 import { ImmunizationChangeFeed, ImmunizationHistory } from './queries/immunization-history/immunization-history.query';
 import { ReadImmunization } from './queries/read-immunization/read-immunization.query';
+import type { RecordedVersion } from './queries/recorded-version';
 
-const PATH_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const DEFAULT_FEED_COUNT = 100;
 const MAX_FEED_COUNT = 1000;
 
-/** Validation-rules §7.1: a malformed path id is 400 INVALID (an unknown well-formed one is 404). */
-function recordId(raw: string): string {
-  if (!PATH_ID.test(raw)) throw Errors.invalid(`The id "${raw.slice(0, 70)}" is not a valid FHIR id ([A-Za-z0-9-.], 1 to 64 characters).`);
-  return raw;
-}
+/** One change as a history entry, its resource sent as stored. */
+const changeEntry = (base: string, v: RecordedVersion) =>
+  historyEntry(base, {
+    type: 'Immunization',
+    id: v.id,
+    operation: v.operation,
+    version: v.version,
+    at: v.recordedAt,
+    resource: v.resource,
+  });
 
 function requestIdOf(req: Request): string | null {
   const v = req.headers['x-request-id'];
@@ -47,7 +53,7 @@ export class ImmunizationController {
   }
 
   @Post()
-  @FhirInteraction('Immunization', 'create')
+  @FhirInteraction('createImmunization')
   @ApiOperation({
     summary: 'Record a vaccination event',
     description:
@@ -59,13 +65,17 @@ export class ImmunizationController {
   @ApiResponse({ status: 201, description: 'Created' })
   async create(@FhirJsonBody() body: unknown, @CurrentPrincipal() who: Principal, @Req() req: Request, @Res() res: Response) {
     const r = await this.commands.execute(new CreateImmunization(body, who, requestIdOf(req)));
-    res.setHeader('Location', `${this.base}/Immunization/${r.id}`);
-    setVersionHeaders(res, r.version, r.lastUpdated);
-    sendWriteResult(req, res, 201, r.resource, r.replayed ? 'Already created by an earlier request with this X-Request-ID.' : 'Created.');
+    sendFhir(res, {
+      status: 201,
+      location: `${this.base}/Immunization/${r.id}`,
+      version: r,
+      body: r.resource,
+      write: { req, message: r.replayed ? 'Already created by an earlier request with this X-Request-ID.' : 'Created.' },
+    });
   }
 
   @Get('_history')
-  @FhirInteraction('Immunization', 'history-type')
+  @FhirInteraction('changeFeedImmunization')
   @ApiOperation({ summary: 'Change feed: every change the caller may read, oldest first, paged with next links' })
   @ApiQuery({ name: '_since', required: false, description: 'Only changes at or after this instant' })
   @ApiQuery({ name: '_count', required: false, description: `Page size (default ${DEFAULT_FEED_COUNT}, at most ${MAX_FEED_COUNT})` })
@@ -111,47 +121,42 @@ export class ImmunizationController {
       if (cursor) p.set('_cursor', `${cursor.txid}.${cursor.seq}`);
       return `${this.base}/Immunization/_history?${p.toString()}`;
     };
-    const links = [{ relation: 'self', url: url(after) }];
+    const links: BundleLink[] = [{ relation: 'self', url: url(after) }];
     if (page.next) links.push({ relation: 'next', url: url(page.next) });
-    sendResource(res, 200, historyBundle(page.events, this.base, links));
+    sendFhir(res, { body: bundle('history', { links, entries: page.events.map((e) => changeEntry(this.base, e)) }) });
   }
 
   @Get(':id')
-  @FhirInteraction('Immunization', 'read')
+  @FhirInteraction('readImmunization')
   @ApiOperation({ summary: 'Read the current version of a record' })
   @ApiParam({ name: 'id', description: 'Server-assigned id (UUID)' })
   async read(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
-    const r = await this.queries.execute(new ReadImmunization(recordId(rawId), who));
-    setVersionHeaders(res, r.version, r.lastUpdated);
-    sendResource(res, 200, r.resource);
+    const r = await this.queries.execute(new ReadImmunization(pathId(rawId), who));
+    sendFhir(res, { version: r, body: r.resource });
   }
 
   @Get(':id/_history')
-  @FhirInteraction('Immunization', 'history-instance')
+  @FhirInteraction('historyImmunization')
   @ApiOperation({ summary: 'Every version of a record, newest first, deletions included' })
   async history(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
-    const id = recordId(rawId);
+    const id = pathId(rawId);
     const events = await this.queries.execute(new ImmunizationHistory(id, who));
-    sendResource(
-      res,
-      200,
-      historyBundle(events, this.base, [{ relation: 'self', url: `${this.base}/Immunization/${id}/_history` }], events.length),
-    );
+    const links = [{ relation: 'self', url: `${this.base}/Immunization/${id}/_history` }];
+    sendFhir(res, { body: bundle('history', { links, entries: events.map((e) => changeEntry(this.base, e)), total: events.length }) });
   }
 
   @Get(':id/_history/:vid')
-  @FhirInteraction('Immunization', 'vread')
+  @FhirInteraction('vreadImmunization')
   @ApiOperation({ summary: 'Read one version of a record' })
   async vread(@Param('id') rawId: string, @Param('vid') vid: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
-    const id = recordId(rawId);
+    const id = pathId(rawId);
     if (!/^[1-9]\d{0,8}$/.test(vid)) throw Errors.notFound(`Immunization ${id} has no version ${vid.slice(0, 20)}.`);
     const r = await this.queries.execute(new ReadImmunization(id, who, Number(vid)));
-    setVersionHeaders(res, r.version, r.lastUpdated);
-    sendResource(res, 200, r.resource);
+    sendFhir(res, { version: r, body: r.resource });
   }
 
   @Put(':id')
-  @FhirInteraction('Immunization', 'update')
+  @FhirInteraction('updateImmunization')
   @ApiOperation({
     summary: 'Correct a record (or reinstate a deleted one)',
     description: 'Needs E-Tag: <version> (mismatch → 400) or If-Match: W/"<version>" (mismatch → 412).',
@@ -169,18 +174,17 @@ export class ImmunizationController {
     @Res() res: Response,
   ) {
     // docs/validation-rules.md §7: 1. path id, 2. version header, then the body (in the handler).
-    recordId(rawId);
+    pathId(rawId);
     const precondition = parseVersionPrecondition(eTag, ifMatch);
     const r = await this.commands.execute(new UpdateImmunization(rawId, body, precondition, who, requestIdOf(req)));
-    setVersionHeaders(res, r.version, r.lastUpdated);
-    sendWriteResult(req, res, 200, r.resource, 'Updated.');
+    sendFhir(res, { version: r, body: r.resource, write: { req, message: 'Updated.' } });
   }
 
   @Delete(':id')
   @HttpCode(204)
-  @FhirInteraction('Immunization', 'delete')
+  @FhirInteraction('deleteImmunization')
   @ApiOperation({ summary: 'Delete a record (its history stays readable; an update or a create with its identifier reinstates it)' })
   async delete(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<void> {
-    await this.commands.execute(new DeleteImmunization(recordId(rawId), who, requestIdOf(req)));
+    await this.commands.execute(new DeleteImmunization(pathId(rawId), who, requestIdOf(req)));
   }
 }

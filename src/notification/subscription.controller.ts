@@ -7,23 +7,19 @@ import { CurrentPrincipal, Principal } from '../auth/principal';
 import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../config/app-config';
 import { FhirInteraction } from '../fhir/capability/fhir-interaction.decorator';
 import { FhirJsonBody } from '../fhir/fhir-body.decorator';
-import { sendResource, sendWriteResult, setVersionHeaders } from '../fhir/fhir-response';
+import { bundle, searchEntry } from '../fhir/bundle';
+import { sendFhir } from '../fhir/fhir-response';
 import { Errors } from '../fhir/operation-outcome';
+import { pathId } from '../fhir/path-id';
 import { CreateSubscription } from './commands/create-subscription/create-subscription.command';
 import { DeleteSubscription } from './commands/delete-subscription/delete-subscription.command';
 import { UpdateSubscription } from './commands/update-subscription/update-subscription.command';
-import { subscriptionRepresentation as representation } from './domain/subscription-resource';
+import { SubscriptionRecord, subscriptionRepresentation as representation } from './domain/subscription-resource';
 import { ListSubscriptions } from './queries/list-subscriptions/list-subscriptions.query';
 import { ReadSubscription } from './queries/read-subscription/read-subscription.query';
 
-const PATH_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 /** Parameters the server always tolerates on a search (format and pretty-printing hints). */
 const IGNORED_SEARCH_PARAMS = new Set(['_format', '_pretty']);
-
-function subscriptionId(raw: string): string {
-  if (!PATH_ID.test(raw)) throw Errors.invalid(`The id "${raw.slice(0, 70)}" is not a valid FHIR id ([A-Za-z0-9-.], 1 to 64 characters).`);
-  return raw;
-}
 
 /** If-Match: W/"<n>", "<n>" or <n>; absent means no version check. */
 function ifMatchVersion(header: string | undefined): number | null {
@@ -32,6 +28,8 @@ function ifMatchVersion(header: string | undefined): number | null {
   if (!m) throw Errors.invariant(`If-Match must name a version, e.g. W/"1" (got "${header.slice(0, 30)}").`);
   return Number(m[1]);
 }
+
+const stamp = (s: SubscriptionRecord) => ({ version: s.version, lastUpdated: s.updatedAt });
 
 /**
  * FHIR R4 Subscriptions to the MNS vaccination-record-change signal (docs/api.md §6). A supplier sees
@@ -51,7 +49,7 @@ export class SubscriptionController {
   }
 
   @Post()
-  @FhirInteraction('Subscription', 'create')
+  @FhirInteraction('createSubscription')
   @ApiOperation({
     summary: 'Subscribe to vaccination-record-change signals',
     description:
@@ -65,13 +63,17 @@ export class SubscriptionController {
   @ApiResponse({ status: 201, description: 'Created; Location names the new subscription' })
   async create(@FhirJsonBody() body: unknown, @CurrentPrincipal() who: Principal, @Req() req: Request, @Res() res: Response) {
     const row = await this.commands.execute(new CreateSubscription(body, who));
-    res.setHeader('Location', `${this.base}/Subscription/${row.id}`);
-    setVersionHeaders(res, row.version, row.updatedAt);
-    sendWriteResult(req, res, 201, representation(row), 'Created.');
+    sendFhir(res, {
+      status: 201,
+      location: `${this.base}/Subscription/${row.id}`,
+      version: stamp(row),
+      body: representation(row),
+      write: { req, message: 'Created.' },
+    });
   }
 
   @Get()
-  @FhirInteraction('Subscription', 'search-type')
+  @FhirInteraction('searchSubscription')
   @ApiOperation({ summary: "The caller's own subscriptions, as a searchset Bundle" })
   async search(@Req() req: Request, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     for (const name of new URLSearchParams(req.url.split('?')[1] ?? '').keys()) {
@@ -79,32 +81,22 @@ export class SubscriptionController {
         throw Errors.invalid(`Search parameter ${name.slice(0, 40)} is not supported on Subscription.`, name.slice(0, 40));
     }
     const rows = await this.queries.execute(new ListSubscriptions(who));
-    sendResource(res, 200, {
-      resourceType: 'Bundle',
-      id: randomUUID(),
-      type: 'searchset',
-      total: rows.length,
-      link: [{ relation: 'self', url: `${this.base}/Subscription` }],
-      entry: rows.map((row) => ({
-        fullUrl: `${this.base}/Subscription/${row.id}`,
-        resource: representation(row),
-        search: { mode: 'match' },
-      })),
-    });
+    const entries = rows.map((row) => searchEntry(`${this.base}/Subscription/${row.id}`, representation(row), 'match'));
+    const links = [{ relation: 'self', url: `${this.base}/Subscription` }];
+    sendFhir(res, { body: bundle('searchset', { id: randomUUID(), links, entries, total: rows.length }) });
   }
 
   @Get(':id')
-  @FhirInteraction('Subscription', 'read')
+  @FhirInteraction('readSubscription')
   @ApiOperation({ summary: 'Read a subscription, with its current status (error and the reason when deliveries keep failing)' })
   @ApiParam({ name: 'id', description: 'Server-assigned id (UUID)' })
   async read(@Param('id') rawId: string, @CurrentPrincipal() who: Principal, @Res() res: Response) {
-    const row = await this.queries.execute(new ReadSubscription(subscriptionId(rawId), who));
-    setVersionHeaders(res, row.version, row.updatedAt);
-    sendResource(res, 200, representation(row));
+    const row = await this.queries.execute(new ReadSubscription(pathId(rawId), who));
+    sendFhir(res, { version: stamp(row), body: representation(row) });
   }
 
   @Put(':id')
-  @FhirInteraction('Subscription', 'update')
+  @FhirInteraction('updateSubscription')
   @ApiOperation({ summary: 'Replace a subscription; status active on one in error resumes delivery at the event that failed' })
   @ApiHeader({ name: 'If-Match', required: false, description: 'W/"<version>": refuse (412) if the subscription has changed since' })
   @ApiBody({ description: 'The whole FHIR R4 Subscription, with id equal to the path id', schema: { type: 'object' } })
@@ -116,17 +108,16 @@ export class SubscriptionController {
     @Req() req: Request,
     @Res() res: Response,
   ) {
-    const id = subscriptionId(rawId);
+    const id = pathId(rawId);
     const row = await this.commands.execute(new UpdateSubscription(id, body, ifMatchVersion(ifMatch), who));
-    setVersionHeaders(res, row.version, row.updatedAt);
-    sendWriteResult(req, res, 200, representation(row), 'Updated.');
+    sendFhir(res, { version: stamp(row), body: representation(row), write: { req, message: 'Updated.' } });
   }
 
   @Delete(':id')
   @HttpCode(204)
-  @FhirInteraction('Subscription', 'delete')
+  @FhirInteraction('deleteSubscription')
   @ApiOperation({ summary: 'Delete a subscription (no further signals)' })
   async delete(@Param('id') rawId: string, @CurrentPrincipal() who: Principal): Promise<void> {
-    await this.commands.execute(new DeleteSubscription(subscriptionId(rawId), who));
+    await this.commands.execute(new DeleteSubscription(pathId(rawId), who));
   }
 }

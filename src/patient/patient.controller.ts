@@ -4,8 +4,9 @@ import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { FHIR_BASE_PATH } from '../config/app-config';
+import { FhirInteraction } from '../fhir/capability/fhir-interaction.decorator';
 import { FhirJsonBody } from '../fhir/fhir-body.decorator';
-import { sendResource } from '../fhir/fhir-response';
+import { sendFhir } from '../fhir/fhir-response';
 import { MergePatient } from './commands/merge-patient/merge-patient.command';
 import { mergeAnswer, mergeNumbers } from './merge-parameters';
 
@@ -16,6 +17,7 @@ export class PatientController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post('$merge')
+  @FhirInteraction('mergePatient')
   @ApiOperation({
     summary: 'Merge patients: supersede an NHS number and move its records',
     description:
@@ -26,6 +28,6 @@ export class PatientController {
   async merge(@FhirJsonBody() body: unknown, @CurrentPrincipal() who: Principal, @Res() res: Response) {
     const { from, to } = mergeNumbers(body);
     const r = await this.commands.execute(new MergePatient(from, to, who, `supplier:${who.supplier.name}`));
-    sendResource(res, 200, mergeAnswer(from, r.moved, r.recorded));
+    sendFhir(res, { body: mergeAnswer(from, r.moved, r.recorded) });
   }
 }

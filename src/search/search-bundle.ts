@@ -1,6 +1,6 @@
-import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
-import { type OperationOutcome, operationOutcome, OutcomeIssue } from '../fhir/operation-outcome';
+import { bundle, type BundleLink, type Entry, type FhirBundle, searchEntry } from '../fhir/bundle';
+import { operationOutcome, OutcomeIssue } from '../fhir/operation-outcome';
 import { containedPatient } from '../patient/public';
 import { NHS_NUMBER_SYSTEM } from '../kernel/terminology';
 import type { SearchRow } from './projection/search-projection.repository';
@@ -12,7 +12,7 @@ export interface SearchsetInput {
   /** Rows of this page, in result order. */
   rows: SearchRow[];
   total: number;
-  links: { relation: 'self' | 'next'; url: string }[];
+  links: BundleLink[];
   warnings: OutcomeIssue[];
   /** `_elements` of an identifier search: each entry keeps only these. */
   elements: Element[] | null;
@@ -25,7 +25,6 @@ export interface SearchsetInput {
 }
 
 type Json = Record<string, unknown>;
-type Entry = { fullUrl: string; resource: Json | OperationOutcome; search: { mode: 'match' | 'include' | 'outcome' } };
 
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 
@@ -84,7 +83,7 @@ function patientResource(row: SearchRow, uuid: string): Json {
 }
 
 /** A `searchset` Bundle as docs/api.md §5 describes it. */
-export function searchsetBundle(input: SearchsetInput): Bundle {
+export function searchsetBundle(input: SearchsetInput): FhirBundle {
   const uuid = input.uuid ?? randomUUID;
   const matches: Entry[] = [];
   const patients = new Map<string, { uuid: string; entry: Entry }>();
@@ -95,28 +94,21 @@ export function searchsetBundle(input: SearchsetInput): Bundle {
     if (!patient) {
       const u = uuid();
       const resource = patientResource(row, u);
-      patient = {
-        uuid: u,
-        entry: { fullUrl: `urn:uuid:${u}`, resource: input.elements ? subset(resource, ['id']) : resource, search: { mode: 'include' } },
-      };
+      patient = { uuid: u, entry: searchEntry(`urn:uuid:${u}`, input.elements ? subset(resource, ['id']) : resource, 'include') };
       patients.set(key, patient);
     }
     const reference: Json = { reference: `urn:uuid:${patient.uuid}`, type: 'Patient' };
     if (row.nhsNumber !== null) reference.identifier = { system: NHS_NUMBER_SYSTEM, value: row.nhsNumber };
     const resource = matchResource(row, reference);
-    matches.push({
-      fullUrl: `${input.base}/Immunization/${row.id}`,
-      resource: input.elements ? subset(resource, input.elements) : resource,
-      search: { mode: 'match' },
-    });
+    matches.push(
+      searchEntry(`${input.base}/Immunization/${row.id}`, input.elements ? subset(resource, input.elements) : resource, 'match'),
+    );
   }
   const includes = input.patientEntries === false ? [] : [...patients.values()].map((p) => p.entry);
   const entry: Entry[] = [...matches, ...includes];
   if (input.warnings.length > 0) {
     const outcome = operationOutcome(input.warnings);
-    entry.push({ fullUrl: `urn:uuid:${outcome.id}`, resource: outcome, search: { mode: 'outcome' } });
+    entry.push(searchEntry(`urn:uuid:${outcome.id}`, outcome, 'outcome'));
   }
-  // Entries are built element by element (and cut down by `_elements`, which FHIR marks SUBSETTED),
-  // so their resources are plain JSON until here.
-  return { resourceType: 'Bundle', type: 'searchset', link: input.links, entry: entry as BundleEntry[], total: input.total };
+  return bundle('searchset', { links: input.links, entries: entry, total: input.total });
 }

@@ -1,6 +1,7 @@
 import { FhirError } from '../fhir/operation-outcome';
 import { encodeCursor } from './search-cursor';
-import { IdentifierSearch, parseSearchParameters, PatientSearch, requestedTypes, searchQueryString } from './search-parameters';
+import { searchQueryString } from './search-links';
+import { IdentifierSearch, parseSearchParameters, PatientSearch, requestedTypes } from './search-parameters';
 
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
 const SNOMED = 'http://snomed.info/sct';

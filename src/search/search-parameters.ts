@@ -1,7 +1,8 @@
 import { FhirError, issue, OutcomeIssue } from '../fhir/operation-outcome';
 import { SNOMED_SYSTEM, VaccineType, NHS_NUMBER_SYSTEM, NhsNumber } from '../kernel/terminology';
-import { decodeCursor, encodeCursor, SearchCursor } from './search-cursor';
-import { INCLUDE_PATIENT, searchParameterShape } from './search-parameters.dto';
+import { decodeCursor, SearchCursor } from './search-cursor';
+import { orValues, splitUnescaped, token } from './search-escaping';
+import { searchParameterShape } from './search-parameters.dto';
 
 /** The search parameters this service knows; anything else is ignored (and left out of the self link). */
 export const P = {
@@ -17,9 +18,7 @@ export const P = {
   cursor: '_cursor',
 } as const;
 
-/** Fixed order of parameters in self and next links. */
-const LINK_ORDER: string[] = Object.values(P);
-const KNOWN = new Set<string>(LINK_ORDER);
+const KNOWN = new Set<string>(Object.values(P));
 const PATIENT_ONLY = [P.patientIdentifier, P.target, P.targetDisease, P.dateFrom, P.dateTo] as const;
 
 export type Element = 'id' | 'meta';
@@ -61,48 +60,6 @@ export type SearchRequest = PatientSearch | IdentifierSearch;
 export function requestedTypes(s: PatientSearch): string[] {
   const types = s.selection.by === 'target' ? s.selection.types : s.selection.diseases.flatMap((d) => d.types);
   return [...new Set(types)].sort();
-}
-
-// FHIR search escaping: `\,` `\|` `\$` `\\` stand for the character itself.
-function splitUnescaped(raw: string, separator: ',' | '|', limit = Infinity): string[] {
-  const parts: string[] = [];
-  let current = '';
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c === '\\' && i + 1 < raw.length) {
-      current += c + raw[++i];
-    } else if (c === separator && parts.length < limit - 1) {
-      parts.push(current);
-      current = '';
-    } else current += c;
-  }
-  parts.push(current);
-  return parts;
-}
-
-const unescape = (s: string) => s.replace(/\\([\\,|$])/g, '$1');
-const escape = (s: string) => s.replace(/[\\,|$]/g, (c) => `\\${c}`);
-
-/** The comma-separated values of a parameter, unescaped and trimmed, empty ones dropped, repeats removed. */
-function orValues(raw: string): string[] {
-  return [
-    ...new Set(
-      splitUnescaped(raw, ',')
-        .map((v) => unescape(v).trim())
-        .filter((v) => v !== ''),
-    ),
-  ];
-}
-
-/**
- * `system|value` split at the first unescaped bar, or null when there is none. Trimmed, except for
- * `identifier` where the supplier's own value is matched exactly as stored.
- */
-function token(raw: string, trim = true): { system: string; value: string } | null {
-  const parts = splitUnescaped(trim ? raw.trim() : raw, '|', 2);
-  if (parts.length !== 2) return null;
-  const clean = (s: string) => (trim ? unescape(s).trim() : unescape(s));
-  return { system: clean(parts[0]), value: clean(parts[1]) };
 }
 
 /** Echoes client values in diagnostics, bounded: at most 10 of them, each cut at 80 characters. */
@@ -279,51 +236,4 @@ function invalid(diagnostics: string[]): FhirError {
     400,
     diagnostics.map((d) => issue('error', 'invalid', 'INVALID', d)),
   );
-}
-
-/** What a search applied, after permissions: the basis of the self link. */
-export type AppliedSearch =
-  | {
-      kind: 'patient';
-      nhsNumber: string;
-      types: string[] | null;
-      diseaseCodes: string[] | null;
-      dateFrom: string | null;
-      dateTo: string | null;
-      include: boolean;
-      count: number | null;
-    }
-  | { kind: 'identifier'; system: string; value: string; elements: Element[] | null; include: boolean; count: number | null };
-
-/**
- * The query string of a self link: only what was applied, parameters in a fixed order, vaccine types
- * and target diseases sorted, so equal searches give equal links. With `page` (a next link, or the
- * self link of a later page) it adds the page size in effect and the cursor.
- */
-export function searchQueryString(a: AppliedSearch, page?: { count: number; cursor: SearchCursor }): string {
-  const p = new Map<string, string>();
-  if (a.kind === 'patient') {
-    p.set(P.patientIdentifier, `${NHS_NUMBER_SYSTEM}|${a.nhsNumber}`);
-    if (a.types) p.set(P.target, [...a.types].sort().join(','));
-    if (a.diseaseCodes)
-      p.set(
-        P.targetDisease,
-        [...a.diseaseCodes]
-          .sort()
-          .map((c) => `${SNOMED_SYSTEM}|${c}`)
-          .join(','),
-      );
-    if (a.dateFrom) p.set(P.dateFrom, a.dateFrom);
-    if (a.dateTo) p.set(P.dateTo, a.dateTo);
-  } else {
-    p.set(P.identifier, `${escape(a.system)}|${escape(a.value)}`);
-    if (a.elements) p.set(P.elements, a.elements.join(','));
-  }
-  if (a.include) p.set(P.include, INCLUDE_PATIENT);
-  const count = page ? page.count : a.count;
-  if (count !== null) p.set(P.count, String(count));
-  if (page) p.set(P.cursor, encodeCursor(page.cursor));
-  const q = new URLSearchParams();
-  for (const name of LINK_ORDER) if (p.has(name)) q.set(name, p.get(name)!);
-  return q.toString();
 }

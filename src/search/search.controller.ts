@@ -6,13 +6,15 @@ import { CurrentPrincipal, Principal } from '../auth/principal';
 import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../config/app-config';
 import { FhirInteraction, FhirSearchParams, SearchParamDescription } from '../fhir/capability/fhir-interaction.decorator';
 import { FormBody } from '../fhir/fhir-body.decorator';
-import { sendResource } from '../fhir/fhir-response';
+import type { BundleLink } from '../fhir/bundle';
+import { sendFhir } from '../fhir/fhir-response';
 import { NHS_NUMBER_SYSTEM } from '../kernel/terminology';
 import { SearchImmunizationByIdentifier } from './queries/search-by-identifier/search-by-identifier.query';
 import { SearchImmunizationsByPatient, SearchPage } from './queries/search-by-patient/search-by-patient.query';
 import { searchsetBundle } from './search-bundle';
 import type { SearchCursor } from './search-cursor';
-import { P, parseSearchParameters, searchQueryString } from './search-parameters';
+import { searchQueryString } from './search-links';
+import { P, parseSearchParameters } from './search-parameters';
 
 const SEARCH_PARAMS: SearchParamDescription[] = [
   {
@@ -85,7 +87,7 @@ export class SearchController {
   }
 
   @Get()
-  @FhirInteraction('Immunization', 'search-type')
+  @FhirInteraction('searchImmunizationGet')
   @FhirSearchParams(SEARCH_PARAMS)
   @ApiOperation({
     summary: "Search a patient's records (or one record by its identifier)",
@@ -99,7 +101,7 @@ export class SearchController {
 
   @Post('_search')
   @HttpCode(200)
-  @FhirInteraction('Immunization', 'search-type')
+  @FhirInteraction('searchImmunizationPost')
   @FhirSearchParams(SEARCH_PARAMS)
   @ApiOperation({ summary: 'Search (POST form): the same parameters as GET, in an application/x-www-form-urlencoded body' })
   @ApiConsumes('application/x-www-form-urlencoded')
@@ -126,14 +128,10 @@ export class SearchController {
     // A later page's self link is the next link that led to it.
     const link = (cursor: SearchCursor | null) =>
       `${this.base}/Immunization?${searchQueryString(page.applied, cursor ? { count: page.count, cursor } : undefined)}`;
-    const links: { relation: 'self' | 'next'; url: string }[] = [
-      { relation: 'self', url: link(request.kind === 'patient' ? request.cursor : null) },
-    ];
+    const links: BundleLink[] = [{ relation: 'self', url: link(request.kind === 'patient' ? request.cursor : null) }];
     if (page.next) links.push({ relation: 'next', url: link(page.next) });
-    sendResource(
-      res,
-      200,
-      searchsetBundle({
+    sendFhir(res, {
+      body: searchsetBundle({
         base: this.base,
         rows: page.rows,
         total: page.total,
@@ -142,7 +140,7 @@ export class SearchController {
         elements: request.kind === 'identifier' ? request.elements : null,
         patientEntries: request.kind !== 'identifier',
       }),
-    );
+    });
   }
 }
 

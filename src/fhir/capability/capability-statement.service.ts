@@ -1,14 +1,29 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { APP_CONFIG, AppConfig, fhirBaseUrl } from '../../config/app-config';
-import { FHIR_INTERACTION, FHIR_SEARCH_PARAMS, InteractionCode, SearchParamDescription } from './fhir-interaction.decorator';
+import { APP_CONFIG, AppConfig, FHIR_BASE_PATH, fhirBaseUrl } from '../../config/app-config';
+import { FHIR_OPERATION_ID, FHIR_SEARCH_PARAMS, SearchParamDescription } from './fhir-interaction.decorator';
+import { FHIR_INTERACTIONS, fhirInteraction, FhirInteractionSpec, FhirOperationId } from './fhir-interactions';
 
-interface ResourceCapability {
-  interactions: Set<InteractionCode>;
-  searchParams: Map<string, SearchParamDescription>;
+/** `METHOD /path` of a route as FHIR_INTERACTIONS writes it: relative to the FHIR base, `{id}` for `:id`. */
+function routeOf(controller: unknown, handler: unknown): string {
+  const parts = [
+    Reflect.getMetadata(PATH_METADATA, controller as object),
+    Reflect.getMetadata(PATH_METADATA, handler as object),
+  ] as string[];
+  const path = `/${parts.join('/')}`
+    .replace(/\/+/g, '/')
+    .replace(/(.)\/$/, '$1')
+    .replace(/:(\w+)/g, '{$1}');
+  const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler as object) as number];
+  return `${method} ${path.startsWith(FHIR_BASE_PATH) ? path.slice(FHIR_BASE_PATH.length) || '/' : path}`;
 }
 
-/** Builds the CapabilityStatement once, from the @FhirInteraction metadata on the registered routes. */
+/**
+ * Builds the CapabilityStatement once, from FHIR_INTERACTIONS, after checking that each of them is
+ * served by exactly one route with its method and path (a start-up error otherwise): the statement
+ * lists what is implemented, no more and no less. Search parameters come from the search routes.
+ */
 @Injectable()
 export class CapabilityStatementService implements OnApplicationBootstrap {
   private statement: Record<string, unknown> = {};
@@ -21,31 +36,36 @@ export class CapabilityStatementService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap() {
-    const resources = new Map<string, ResourceCapability>();
+    const served = new Map<string, SearchParamDescription[]>();
     for (const wrapper of this.discovery.getControllers()) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
       if (!instance) continue;
       const proto = Object.getPrototypeOf(instance);
       for (const name of this.scanner.getAllMethodNames(proto)) {
         const handler = proto[name];
-        const interaction = this.reflector.get<{ resource: string; code: InteractionCode }>(FHIR_INTERACTION, handler);
-        if (!interaction) continue;
-        const r = resources.get(interaction.resource) ?? { interactions: new Set(), searchParams: new Map() };
-        r.interactions.add(interaction.code);
-        for (const p of this.reflector.get<SearchParamDescription[]>(FHIR_SEARCH_PARAMS, handler) ?? []) r.searchParams.set(p.name, p);
-        resources.set(interaction.resource, r);
+        const id = this.reflector.get<FhirOperationId | undefined>(FHIR_OPERATION_ID, handler);
+        if (!id) continue;
+        const spec = fhirInteraction(id);
+        const route = routeOf(wrapper.metatype, handler);
+        if (route !== `${spec.method} ${spec.path}`)
+          throw new Error(`${id} is served at ${route}, but FHIR_INTERACTIONS says ${spec.method} ${spec.path}`);
+        if (served.has(id)) throw new Error(`${id} is served by two routes`);
+        served.set(id, this.reflector.get<SearchParamDescription[]>(FHIR_SEARCH_PARAMS, handler) ?? []);
       }
     }
-    this.statement = this.build(resources);
+    const missing = FHIR_INTERACTIONS.filter((i) => !served.has(i.operationId)).map((i) => i.operationId);
+    if (missing.length > 0) throw new Error(`No route serves ${missing.join(', ')} of FHIR_INTERACTIONS`);
+    this.statement = this.build(served);
   }
 
   get(): Record<string, unknown> {
     return this.statement;
   }
 
-  private build(resources: Map<string, ResourceCapability>) {
+  private build(searchParams: Map<string, SearchParamDescription[]>) {
     const base = fhirBaseUrl(this.config);
-    const types = [...resources.keys()].sort();
+    const byType = new Map<string, FhirInteractionSpec[]>();
+    for (const i of FHIR_INTERACTIONS) if (i.resource !== null) byType.set(i.resource, [...(byType.get(i.resource) ?? []), i]);
     return {
       resourceType: 'CapabilityStatement',
       status: 'active',
@@ -71,20 +91,22 @@ export class CapabilityStatementService implements OnApplicationBootstrap {
               'Application-restricted OAuth 2.0: client credentials with a signed JWT client assertion (RFC 7523) at the token URL; ' +
               'every request carries Authorization: Bearer <access token>. Permissions per supplier, vaccine type and operation.',
           },
-          resource: types.map((type) => {
-            const r = resources.get(type)!;
-            const codes = [...r.interactions];
-            const entry: Record<string, unknown> = {
-              type,
-              interaction: codes.sort().map((code) => ({ code })),
-            };
+          resource: [...byType.keys()].sort().map((type) => {
+            const interactions = byType.get(type)!;
+            const codes = [...new Set(interactions.map((i) => i.code).filter((c) => c !== 'operation'))];
+            const entry: Record<string, unknown> = { type };
+            // FHIR JSON has no empty arrays: a resource with operations only (Patient $merge) lists none.
+            if (codes.length > 0) entry.interaction = codes.sort().map((code) => ({ code }));
             if (codes.includes('vread') || codes.includes('history-instance')) entry.versioning = 'versioned-update';
             if (codes.includes('vread')) entry.readHistory = true;
             if (codes.includes('update')) entry.updateCreate = false;
             if (codes.includes('delete')) entry.conditionalDelete = 'not-supported';
-            if (r.searchParams.size > 0) {
-              entry.searchParam = [...r.searchParams.values()].map((p) => ({ name: p.name, type: p.type, documentation: p.documentation }));
+            const params = new Map(interactions.flatMap((i) => searchParams.get(i.operationId) ?? []).map((p) => [p.name, p]));
+            if (params.size > 0) {
+              entry.searchParam = [...params.values()].map((p) => ({ name: p.name, type: p.type, documentation: p.documentation }));
             }
+            const operations = interactions.flatMap((i) => (i.operation ? [i.operation] : []));
+            if (operations.length > 0) entry.operation = operations;
             return entry;
           }),
         },

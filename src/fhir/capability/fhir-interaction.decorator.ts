@@ -1,6 +1,7 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { FhirOperationId, fhirInteraction } from './fhir-interactions';
 
-export type InteractionCode = 'read' | 'vread' | 'update' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type';
+export type { InteractionCode } from './fhir-interactions';
 
 export interface SearchParamDescription {
   name: string;
@@ -8,14 +9,26 @@ export interface SearchParamDescription {
   documentation: string;
 }
 
+/** `{ resource, code }` of a REST interaction on a resource type: the audit trail names requests by it (bearer-auth.guard.ts). */
 export const FHIR_INTERACTION = 'fhir:interaction';
+/** The FHIR_INTERACTIONS entry a route serves. */
+export const FHIR_OPERATION_ID = 'fhir:operationId';
 export const FHIR_SEARCH_PARAMS = 'fhir:searchParams';
 
 /**
- * Declares, on the route handler itself, which FHIR interaction it implements. The
- * CapabilityStatement (GET /metadata) is built from these, so it cannot drift from the routes.
+ * Declares, on the route handler itself, which interaction of FHIR_INTERACTIONS it serves. The
+ * CapabilityStatement service checks at start-up that every interaction has exactly one route,
+ * with the method and path the list gives.
  */
-export const FhirInteraction = (resource: string, code: InteractionCode) => SetMetadata(FHIR_INTERACTION, { resource, code });
+export function FhirInteraction(operationId: FhirOperationId) {
+  const spec = fhirInteraction(operationId);
+  // /metadata and operations ($merge) carry no resource interaction, as before: the audit trail keeps what it records.
+  if (spec.resource === null || spec.code === 'operation') return SetMetadata(FHIR_OPERATION_ID, operationId);
+  return applyDecorators(
+    SetMetadata(FHIR_OPERATION_ID, operationId),
+    SetMetadata(FHIR_INTERACTION, { resource: spec.resource, code: spec.code }),
+  );
+}
 
 /** Declares the search parameters a search-type route accepts. */
 export const FhirSearchParams = (params: SearchParamDescription[]) => SetMetadata(FHIR_SEARCH_PARAMS, params);

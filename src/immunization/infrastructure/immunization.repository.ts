@@ -46,12 +46,23 @@ export interface EventRow {
   version: number;
   operation: ChangeOperation;
   vaccine_type: string;
-  resource: Immunization;
+  /** The resource's stored text (`json` keeps what the service wrote): served as it is, parsed only on demand. */
+  resource_json: string;
   recorded_at: Date;
   immunization_id: string;
   txid: string;
   /** Only the change feed reads it. */
   supplier?: string;
+}
+
+/** The current row as a read answers it: the resource as its stored text. */
+export interface CurrentRow {
+  id: string;
+  version: number;
+  vaccine_type: string;
+  deleted: boolean;
+  updated_at: Date;
+  resource_json: string;
 }
 
 /** Feed position: events are read in (txid, seq) order, see changeFeed(). */
@@ -71,6 +82,17 @@ export class ImmunizationRepository implements RecordWrites {
     if (!UUID.test(id)) return null;
     const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM immunization WHERE id = $1`, [id]);
     return rows.length ? toStored(rows[0]) : null;
+  }
+
+  /** findById for a read: only what the answer needs, the resource unparsed. */
+  async readCurrent(db: SqlExecutor, id: string): Promise<CurrentRow | null> {
+    if (!UUID.test(id)) return null;
+    const { rows } = await db.query<CurrentRow>(
+      `SELECT id, version, vaccine_type, deleted_at IS NOT NULL AS deleted, updated_at, resource::text AS resource_json
+         FROM immunization WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
   }
 
   /** Every record (live or deleted) of these NHS numbers, locked for a patient merge, in id order. */
@@ -293,7 +315,7 @@ export class ImmunizationRepository implements RecordWrites {
   async history(db: SqlExecutor, id: string): Promise<EventRow[]> {
     if (!UUID.test(id)) return [];
     const { rows } = await db.query<EventRow>(
-      `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, resource, recorded_at
+      `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, resource::text AS resource_json, recorded_at
          FROM immunization_event e WHERE immunization_id = $1 ORDER BY e.seq DESC`,
       [id],
     );
@@ -304,7 +326,7 @@ export class ImmunizationRepository implements RecordWrites {
   async version(db: SqlExecutor, id: string, version: number): Promise<EventRow | null> {
     if (!UUID.test(id)) return null;
     const { rows } = await db.query<EventRow>(
-      `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, resource, recorded_at
+      `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, resource::text AS resource_json, recorded_at
          FROM immunization_event e WHERE immunization_id = $1 AND version = $2 AND operation <> 'DELETE'
         ORDER BY e.seq DESC LIMIT 1`,
       [id, version],
@@ -323,7 +345,7 @@ export class ImmunizationRepository implements RecordWrites {
     q: { since: Date | null; after: FeedCursor | null; types: string[]; limit: number },
   ): Promise<EventRow[]> {
     const { rows } = await db.query<EventRow>(
-      `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, supplier, resource, recorded_at
+      `SELECT seq::text AS seq, txid::text AS txid, immunization_id, version, operation, vaccine_type, supplier, resource::text AS resource_json, recorded_at
          FROM immunization_event e
         WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
           AND ($1::timestamptz IS NULL OR recorded_at >= $1)

@@ -1,8 +1,14 @@
+import { StoredJson } from '../../fhir/fhir-json';
 import type { EventRow } from '../infrastructure/immunization.repository';
 import type { ExportedChange } from '../public/export-changes.query';
 
-/** One recorded version of a record, as its history and the change feed list it. */
-export type RecordedVersion = Pick<ExportedChange, 'id' | 'version' | 'operation' | 'vaccineType' | 'resource' | 'recordedAt'>;
+/**
+ * One recorded version of a record, as its history, version reads and the change feed list it.
+ * The resource stays the stored JSON text: those answers send it as it is, never parsed.
+ */
+export type RecordedVersion = Pick<ExportedChange, 'id' | 'version' | 'operation' | 'vaccineType' | 'recordedAt'> & {
+  resource: StoredJson;
+};
 
 /** An event-log row in the domain's words: query handlers hand no database rows to controllers. */
 export const recordedVersion = (r: EventRow): RecordedVersion => ({
@@ -10,6 +16,6 @@ export const recordedVersion = (r: EventRow): RecordedVersion => ({
   version: r.version,
   operation: r.operation,
   vaccineType: r.vaccine_type,
-  resource: r.resource,
+  resource: new StoredJson(r.resource_json),
   recordedAt: new Date(r.recorded_at),
 });

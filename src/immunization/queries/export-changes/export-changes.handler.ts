@@ -1,3 +1,4 @@
+import type { Immunization } from '@medplum/fhirtypes';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
@@ -17,7 +18,10 @@ export class ExportChangesHandler implements IQueryHandler<ExportChanges, Export
     const page = rows.slice(0, q.count);
     const last = page[page.length - 1];
     return {
-      changes: page.map((r) => ({ seq: r.seq, txid: r.txid, ...recordedVersion(r), supplier: r.supplier ?? '' })),
+      changes: page.map((r) => {
+        const v = recordedVersion(r);
+        return { seq: r.seq, txid: r.txid, ...v, resource: v.resource.parse<Immunization>(), supplier: r.supplier ?? '' };
+      }),
       next: rows.length > q.count && last ? { txid: last.txid, seq: last.seq } : null,
     };
   }

@@ -1,5 +1,6 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
+import { StoredJson } from '../../../fhir/fhir-json';
 import { DomainError } from '../../../kernel/domain-error';
 import { ImmunizationRecord } from '../../domain/immunization-record';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
@@ -15,10 +16,10 @@ export class ReadImmunizationHandler implements IQueryHandler<ReadImmunization, 
 
   async execute(q: ReadImmunization): Promise<ReadResult> {
     if (q.version === null) {
-      const r = await this.repo.findById(this.db, q.id);
+      const r = await this.repo.readCurrent(this.db, q.id);
       if (r === null || r.deleted) throw DomainError.notFound(`Immunization ${q.id} does not exist.`);
-      ImmunizationRecord.assertCanRead(r.vaccineType, q.principal);
-      return { id: r.id, version: r.version, lastUpdated: r.lastUpdated, resource: r.resource };
+      ImmunizationRecord.assertCanRead(r.vaccine_type, q.principal);
+      return { id: r.id, version: r.version, lastUpdated: new Date(r.updated_at), resource: new StoredJson(r.resource_json) };
     }
     const row = await this.repo.version(this.db, q.id, q.version);
     if (row === null) throw DomainError.notFound(`Immunization ${q.id} has no version ${q.version}.`);

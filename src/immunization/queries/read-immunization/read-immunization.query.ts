@@ -1,12 +1,13 @@
-import type { Immunization } from '@medplum/fhirtypes';
 import { Query } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
+import type { StoredJson } from '../../../fhir/fhir-json';
 
 export interface ReadResult {
   id: string;
   version: number;
   lastUpdated: Date;
-  resource: Immunization;
+  /** The Immunization as stored: a read sends it without parsing it. */
+  resource: StoredJson;
 }
 
 /** GET /Immunization/{id} (version omitted) and GET /Immunization/{id}/_history/{vid}. */

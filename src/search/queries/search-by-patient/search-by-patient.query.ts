@@ -3,7 +3,8 @@ import type { Principal } from '../../../auth/principal';
 import type { OutcomeIssue } from '../../../fhir/operation-outcome';
 import type { SearchRow } from '../../projection/search-projection.repository';
 import type { SearchCursor } from '../../search-cursor';
-import type { AppliedSearch, PatientSearch } from '../../search-parameters';
+import type { AppliedSearch } from '../../search-links';
+import type { PatientSearch } from '../../search-parameters';
 
 export interface SearchPage {
   rows: SearchRow[];
