@@ -14,7 +14,7 @@ import { CreateImmunization } from './commands/create-immunization/create-immuni
 import { DeleteImmunization } from './commands/delete-immunization/delete-immunization.command';
 import { UpdateImmunization } from './commands/update-immunization/update-immunization.command';
 import { parseVersionPrecondition } from './domain/version-precondition';
-import { FeedCursor } from './infrastructure/immunization.repository';
+import { FeedCursor } from './infrastructure/event-log.reader';
 import { ImmunizationChangeFeed, ImmunizationHistory } from './queries/immunization-history/immunization-history.query';
 import { ReadImmunization } from './queries/read-immunization/read-immunization.query';
 import type { RecordedVersion } from './queries/recorded-version';

@@ -10,6 +10,7 @@ import { ImmunizationWriter } from './commands/immunization-writer';
 import { MovePatientRecordsHandler } from './commands/move-patient-records/move-patient-records.handler';
 import { UpdateImmunizationHandler } from './commands/update-immunization/update-immunization.handler';
 import { ImmunizationController } from './immunization.controller';
+import { EventLogReader } from './infrastructure/event-log.reader';
 import { ImmunizationRepository } from './infrastructure/immunization.repository';
 import { RecordWrites } from './commands/record-writes';
 import { ChangeProjectors } from './public/change-projectors';
@@ -26,6 +27,7 @@ import { warmUpValidation } from './validation/validate-immunization';
   controllers: [ImmunizationController],
   providers: [
     ImmunizationRepository,
+    EventLogReader,
     // The writer's storage seam is the repository (a spec gives it an in-memory one).
     { provide: RecordWrites, useExisting: ImmunizationRepository },
     ImmunizationWriter,

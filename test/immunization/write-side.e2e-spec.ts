@@ -345,7 +345,7 @@ describe('Immunization write side (docs/api.md §2)', () => {
         return { seen, pages };
       };
       // The feed shows a change once every older transaction on the server has finished (see
-      // ImmunizationRepository.changeFeed); on a shared PostgreSQL other databases' transactions
+      // EventLogReader.changeFeed); on a shared PostgreSQL other databases' transactions
       // count too, so allow it a moment to catch up — never to reorder or skip.
       let result = await walk();
       for (let i = 0; i < 50 && result.seen.length < expected.length; i++) {

@@ -1,5 +1,5 @@
 import { StoredJson } from '../../fhir/fhir-json';
-import type { EventRow } from '../infrastructure/immunization.repository';
+import type { EventRow } from '../infrastructure/event-log.reader';
 import type { ExportedChange } from '../public/export-changes.query';
 
 /**

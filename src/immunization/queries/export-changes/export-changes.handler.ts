@@ -1,7 +1,7 @@
 import type { Immunization } from '@medplum/fhirtypes';
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { Database } from '../../../database/database';
-import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
+import { EventLogReader } from '../../infrastructure/event-log.reader';
 import { ExportChanges, ExportPage } from '../../public/export-changes.query';
 import { recordedVersion } from '../recorded-version';
 import { VaccineType } from '../../../kernel/terminology';
@@ -10,11 +10,11 @@ import { VaccineType } from '../../../kernel/terminology';
 export class ExportChangesHandler implements IQueryHandler<ExportChanges, ExportPage> {
   constructor(
     private readonly db: Database,
-    private readonly repo: ImmunizationRepository,
+    private readonly events: EventLogReader,
   ) {}
 
   async execute(q: ExportChanges): Promise<ExportPage> {
-    const rows = await this.repo.changeFeed(this.db, { since: q.since, after: q.after, types: VaccineType.all(), limit: q.count + 1 });
+    const rows = await this.events.changeFeed(this.db, { since: q.since, after: q.after, types: VaccineType.all(), limit: q.count + 1 });
     const page = rows.slice(0, q.count);
     const last = page[page.length - 1];
     return {

@@ -1,6 +1,6 @@
 import { Query } from '@nestjs/cqrs';
 import type { Principal } from '../../../auth/principal';
-import type { FeedCursor } from '../../infrastructure/immunization.repository';
+import type { FeedCursor } from '../../infrastructure/event-log.reader';
 import type { RecordedVersion } from '../recorded-version';
 
 /** GET /Immunization/{id}/_history: every change of one record, newest first, deletions included. */

@@ -3,6 +3,7 @@ import { Database } from '../../../database/database';
 import { StoredJson } from '../../../fhir/fhir-json';
 import { DomainError } from '../../../kernel/domain-error';
 import { ImmunizationRecord } from '../../domain/immunization-record';
+import { EventLogReader } from '../../infrastructure/event-log.reader';
 import { ImmunizationRepository } from '../../infrastructure/immunization.repository';
 import { recordedVersion } from '../recorded-version';
 import { ReadImmunization, ReadResult } from './read-immunization.query';
@@ -12,6 +13,7 @@ export class ReadImmunizationHandler implements IQueryHandler<ReadImmunization, 
   constructor(
     private readonly db: Database,
     private readonly repo: ImmunizationRepository,
+    private readonly events: EventLogReader,
   ) {}
 
   async execute(q: ReadImmunization): Promise<ReadResult> {
@@ -21,7 +23,7 @@ export class ReadImmunizationHandler implements IQueryHandler<ReadImmunization, 
       ImmunizationRecord.assertCanRead(r.vaccine_type, q.principal);
       return { id: r.id, version: r.version, lastUpdated: new Date(r.updated_at), resource: new StoredJson(r.resource_json) };
     }
-    const row = await this.repo.version(this.db, q.id, q.version);
+    const row = await this.events.version(this.db, q.id, q.version);
     if (row === null) throw DomainError.notFound(`Immunization ${q.id} has no version ${q.version}.`);
     const v = recordedVersion(row);
     ImmunizationRecord.assertCanRead(v.vaccineType, q.principal);
