@@ -2,9 +2,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { PROJECT_ROOT } from '../../src/config/app-config';
+import { SWC_REGISTER } from '../support/server-process';
 import { onPostgres, TEST_PG_URL } from '../support/test-app';
 
 /**
@@ -13,7 +14,7 @@ import { onPostgres, TEST_PG_URL } from '../support/test-app';
  * total across them, a killed worker is replaced and SIGTERM stops everything with exit 0; on the
  * embedded PGlite the setting is forced to one process, with a log line saying why.
  */
-const REGISTER = resolve(__dirname, 'support', 'swc-register.js');
+const REGISTER = SWC_REGISTER;
 const SLOW = 180_000;
 const FHIR = '/immunisation-fhir-api/FHIR/R4';
 
