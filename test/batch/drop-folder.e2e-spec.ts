@@ -19,33 +19,32 @@ async function eventually<T>(what: string, fn: () => T | undefined, timeoutMs = 
 }
 
 /** The drop folder (BATCH_INBOX_DIR → BATCH_ACK_DIR), the batch metrics and the per-file progress log line. */
-describe('batch drop folder, metrics and progress log', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-batch-drop-'));
-  const inbox = join(dir, 'inbox');
-  const acks = join(dir, 'acks');
-  let t: TestApp;
-
+/** An app watching a drop folder of its own (supplier EMIS sends for YGM41), up for the enclosing describe's tests. */
+function withDropFolder(prefix: string, env: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const d = {
+    inbox: join(dir, 'inbox'),
+    acks: join(dir, 'acks'),
+    t: undefined as unknown as TestApp,
+    ack: (name: string, kind: string) => join(d.acks, `${name.replace(/\.csv$/, '')}_${kind}`),
+  };
   beforeAll(async () => {
-    mkdirSync(inbox, { recursive: true });
-    t = await startTestApp({
+    mkdirSync(d.inbox, { recursive: true });
+    d.t = await startTestApp({
       suppliers: [testSupplier('EMIS', ['*.CRUDS'], { odsCodes: ['YGM41'] })],
-      env: {
-        BATCH_INBOX_DIR: inbox,
-        BATCH_ACK_DIR: acks,
-        BATCH_INBOX_POLL_MS: '100',
-        BATCH_POLL_MS: '50',
-        BATCH_CHUNK_ROWS: '2',
-        BATCH_LANES: '1',
-        BATCH_PROGRESS_LOG_MS: '100',
-      },
+      env: { BATCH_INBOX_DIR: d.inbox, BATCH_ACK_DIR: d.acks, BATCH_INBOX_POLL_MS: '100', BATCH_POLL_MS: '50', BATCH_LANES: '1', ...env },
     });
   });
   afterAll(async () => {
-    await t.close();
+    await d.t.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  return d;
+}
 
-  const ack = (name: string, kind: string) => join(acks, `${name.replace(/\.csv$/, '')}_${kind}`);
+describe('batch drop folder, metrics and progress log', () => {
+  const d = withDropFolder('imms-batch-drop-', { BATCH_CHUNK_ROWS: '2', BATCH_PROGRESS_LOG_MS: '100' });
+  const { inbox, ack } = d;
 
   it("a file dropped in the inbox is taken as its ODS code owner's upload; InfAck, BusAck and the JSON summary appear in the ack folder", async () => {
     const name = fileName('FLU', 'YGM41');
@@ -70,12 +69,12 @@ describe('batch drop folder, metrics and progress log', () => {
     expect(readdirSync(inbox).filter((f) => !f.startsWith('.'))).toEqual([]);
     expect(readdirSync(join(inbox, '.taken'))).toEqual([]);
 
-    const api = fhirClient(t, await t.tokenFor('EMIS'));
+    const api = fhirClient(d.t, await d.t.tokenFor('EMIS'));
     const found = await api.get(`${BASE}/Immunization?identifier=${encodeURIComponent(`https://batch.example.org/ids|${ids[59]}`)}`);
     expect(found.body.entry.some((e: any) => e.resource.resourceType === 'Immunization')).toBe(true);
 
     // A progress line every BATCH_PROGRESS_LOG_MS while a file runs, and one when it is done.
-    const lines = t.logger.entries.filter((e) => e.file === name);
+    const lines = d.t.logger.entries.filter((e) => e.file === name);
     expect(lines.some((e) => e.msg === 'batch file progress' && typeof e.rowsPerSecond === 'number')).toBe(true);
     expect(lines.find((e) => e.msg === 'batch file processed')).toMatchObject({ succeeded: 60, failed: 1 });
   });
@@ -95,7 +94,7 @@ describe('batch drop folder, metrics and progress log', () => {
   });
 
   it('GET /metrics shows files by status, rows, rate, queue depth and oldest queued age', async () => {
-    const res = await t.http.get('/metrics');
+    const res = await d.t.http.get('/metrics');
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/^batch_files\{status="processed"\} [1-9]/m);
     expect(res.text).toMatch(/^batch_rows_total\{outcome="succeeded"\} 60$/m);
@@ -108,31 +107,8 @@ describe('batch drop folder, metrics and progress log', () => {
 
 /** A claim in `.taken/` whose instance died: taken again, or only removed when the file was already stored. */
 describe('batch drop folder: claims left by a stopped instance', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-batch-reclaim-'));
-  const inbox = join(dir, 'inbox');
-  const acks = join(dir, 'acks');
-  let t: TestApp;
-
-  beforeAll(async () => {
-    mkdirSync(inbox, { recursive: true });
-    t = await startTestApp({
-      suppliers: [testSupplier('EMIS', ['*.CRUDS'], { odsCodes: ['YGM41'] })],
-      env: {
-        BATCH_INBOX_DIR: inbox,
-        BATCH_ACK_DIR: acks,
-        BATCH_INBOX_POLL_MS: '100',
-        BATCH_INBOX_RECLAIM_MS: '1000',
-        BATCH_POLL_MS: '50',
-        BATCH_LANES: '1',
-      },
-    });
-  });
-  afterAll(async () => {
-    await t.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const ack = (name: string, kind: string) => join(acks, `${name.replace(/\.csv$/, '')}_${kind}`);
+  const d = withDropFolder('imms-batch-reclaim-', { BATCH_INBOX_RECLAIM_MS: '1000' });
+  const { inbox, acks, ack } = d;
   const summary = (name: string) =>
     eventually(`the summary of ${name}`, () =>
       existsSync(ack(name, 'summary.json')) ? JSON.parse(readFileSync(ack(name, 'summary.json'), 'utf8')) : undefined,
@@ -150,7 +126,7 @@ describe('batch drop folder: claims left by a stopped instance', () => {
     const half = fileName('FLU', 'YGM41');
     const halfIds = [1, 2, 3].map((i) => `reclaim-half-${process.pid}-${i}`);
     writeFileSync(join(inbox, '.taken', half), fileOf(halfIds.map((id) => fluRow(id))));
-    await t.app.get(Database).query(
+    await d.t.app.get(Database).query(
       `INSERT INTO batch_file (id, file_name, supplier, vaccine_type, ods_code, source, status, received_at)
          VALUES (gen_random_uuid(), $1, 'EMIS', 'FLU', 'YGM41', 'inbox', 'receiving', now() - interval '1 hour')`,
       [half],
@@ -168,10 +144,10 @@ describe('batch drop folder: claims left by a stopped instance', () => {
       `${done.replace(/\.csv$/, '')}_InfAck.csv`,
       `${done.replace(/\.csv$/, '')}_summary.json`,
     ]);
-    expect(t.logger.entries.filter((e) => e.file === done && /leftover claim/.test(String(e.msg)))).toHaveLength(1);
-    expect(t.logger.entries.filter((e) => e.file === half && /taken again/.test(String(e.msg)))).toHaveLength(1);
+    expect(d.t.logger.entries.filter((e) => e.file === done && /leftover claim/.test(String(e.msg)))).toHaveLength(1);
+    expect(d.t.logger.entries.filter((e) => e.file === half && /taken again/.test(String(e.msg)))).toHaveLength(1);
 
-    const api = fhirClient(t, await t.tokenFor('EMIS'));
+    const api = fhirClient(d.t, await d.t.tokenFor('EMIS'));
     for (const id of [...doneIds, ...halfIds]) {
       const found = await api.get(`${BASE}/Immunization?identifier=${encodeURIComponent(`https://batch.example.org/ids|${id}`)}`);
       expect(found.body.entry.filter((e: any) => e.resource.resourceType === 'Immunization')).toHaveLength(1);
