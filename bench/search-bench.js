@@ -104,7 +104,7 @@ async function main() {
   });
   const token = mint();
 
-  const [heavy, ...patients] = nhsNumbers(PATIENTS + 1);
+  const [heavy, ...patients] = nhsNumbers(PATIENTS + 1, 500_000_000);
   const seeded = await seed(url, patients, heavy);
   const pick = (list) => list[Math.floor(Math.random() * list.length)];
   const q = (params) => `${path}?${new URLSearchParams(params)}`;
