@@ -7,14 +7,11 @@
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_audit node bench/audit-bench.js
 //
 // BENCH_SECONDS (default 5) per phase, BENCH_ROUNDS (default 2) off/on pairs, BENCH_CONNECTIONS (10).
-const { execFileSync } = require('node:child_process');
-const { generateKeyPairSync, randomUUID } = require('node:crypto');
-const { mkdtempSync, writeFileSync, readFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
+const { randomUUID } = require('node:crypto');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
+const { root, benchFiles, serviceEnv, recreateDatabase, seedFixture } = require('./perf/lib');
 
-const root = join(__dirname, '..');
 const seconds = Number(process.env.BENCH_SECONDS || 5);
 const rounds = Number(process.env.BENCH_ROUNDS || 2);
 const connections = Number(process.env.BENCH_CONNECTIONS || 10);
@@ -22,42 +19,16 @@ let port = Number(process.env.BENCH_PORT || 0);
 let base;
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-audit-bench-'));
-  const suppliersFile = join(dir, 'suppliers.json');
-  const clientKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
-  writeFileSync(
-    suppliersFile,
-    JSON.stringify({
-      suppliers: [
-        { name: 'BENCH', permissions: ['*.CRUDS'], clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }] },
-      ],
-    }),
-  );
-  if (process.env.DATABASE_URL) {
-    const db = new URL(process.env.DATABASE_URL).pathname.slice(1);
-    execFileSync('psql', [
-      new URL('/postgres', process.env.DATABASE_URL).toString(),
-      '-qc',
-      `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`,
-      '-c',
-      `CREATE DATABASE ${db}`,
-    ]);
-  }
+  // The server runs in this process (its audit recorder is switched here): only its files come from lib.
+  const files = benchFiles({}, 'imms-audit-bench-');
+  if (process.env.DATABASE_URL) await recreateDatabase(process.env.DATABASE_URL);
   const { loadConfig } = require(join(root, 'dist/config/app-config'));
   const { createApp } = require(join(root, 'dist/bootstrap'));
   const { JsonLogger } = require(join(root, 'dist/logging/json-logger'));
   const { AuditTrail } = require(join(root, 'dist/audit/audit-trail'));
   const { TokenService } = require(join(root, 'dist/auth/token.service'));
   const { Database } = require(join(root, 'dist/database/database'));
-  const config = loadConfig({
-    ...process.env,
-    SUPPLIERS_FILE: suppliersFile,
-    PORT: String(port || 3000),
-    HOST: '127.0.0.1',
-    DATA_DIR: process.env.DATABASE_URL ? 'memory://' : join(dir, 'data'),
-    LOG_LEVEL: 'warn',
-    NOTIFICATION_RELAY_ENABLED: 'false',
-  });
+  const config = loadConfig(serviceEnv(files, process.env.DATABASE_URL, { PORT: String(port || 3000) }));
   const app = await createApp(config, new JsonLogger('warn'));
   await app.listen(port, '127.0.0.1');
   port = app.getHttpServer().address().port;
@@ -66,7 +37,7 @@ async function main() {
   const record = trail.add.bind(trail);
   const token = (await app.get(TokenService).issue('bench')).access_token;
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' };
-  const fixture = JSON.parse(readFileSync(join(root, 'test/fixtures/immunization.seed.json'), 'utf8'));
+  const fixture = seedFixture();
   const ids = [];
   for (let i = 0; i < 100; i++) {
     fixture.identifier[0].value = randomUUID();

@@ -9,15 +9,13 @@
 // Rates are given per wall-clock second and per CPU-second of the server process (the latter is
 // robust to other load on a shared machine). BENCH_SERVER_LOG=file keeps the server's whole stdout
 // (e.g. with BENCH_SERVER_NODE_ARGS=--trace-gc to see heap against RSS).
-const { spawn, execFileSync } = require('node:child_process');
-const { generateKeyPairSync, randomUUID } = require('node:crypto');
-const { mkdtempSync, writeFileSync, readFileSync, createWriteStream, createReadStream, statSync, rmSync } = require('node:fs');
+const { randomUUID } = require('node:crypto');
+const { createWriteStream, createReadStream, statSync, rmSync } = require('node:fs');
 const { once } = require('node:events');
-const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
+const { root, benchServer, cpuSeconds, rssMb, seedFixture } = require('./perf/lib');
 
-const root = join(__dirname, '..');
 const ROWS = Number(process.env.BENCH_ROWS || 100_000);
 const apiSeconds = Number(process.env.BENCH_API_SECONDS || 10);
 const connections = Number(process.env.BENCH_CONNECTIONS || 10);
@@ -70,81 +68,30 @@ function row(i, run) {
 }
 
 /** utime+stime of a process in seconds, and its resident set in MB (Linux /proc). */
-function usage(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]);
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-  return { cpu: ticks / 100, rssMb: rss };
-}
+const usage = (pid) => ({ cpu: cpuSeconds(pid), rssMb: rssMb(pid) });
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-batch-bench-'));
-  const keyFile = join(dir, 'signing-key.pem');
-  writeFileSync(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  const suppliersFile = join(dir, 'suppliers.json');
-  const clientKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
-  writeFileSync(
-    suppliersFile,
-    JSON.stringify({
-      suppliers: [
-        {
-          name: 'BENCH',
-          permissions: ['*.CRUDS'],
-          odsCodes: ['BENCH1'],
-          clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }],
-        },
-      ],
-    }),
-  );
-  const env = {
-    ...process.env,
-    SUPPLIERS_FILE: suppliersFile,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: process.env.DATABASE_URL ? 'memory://' : join(dir, 'data'),
-    AUTH_SIGNING_KEY_FILE: keyFile,
-    LOG_LEVEL: process.env.LOG_LEVEL || 'info',
-    NOTIFICATION_RELAY_ENABLED: 'false',
-    BATCH_PROGRESS_LOG_MS: process.env.BATCH_PROGRESS_LOG_MS || '5000',
-  };
-  if (process.env.DATABASE_URL) {
-    const db = new URL(process.env.DATABASE_URL).pathname.slice(1);
-    execFileSync('psql', [
-      new URL('/postgres', process.env.DATABASE_URL).toString(),
-      '-qc',
-      `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`,
-      '-c',
-      `CREATE DATABASE ${db}`,
-    ]);
-  }
-  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env })
-    .toString()
-    .trim();
-  const server = spawn(
-    process.execPath,
-    [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')],
-    {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
   const serverLog = process.env.BENCH_SERVER_LOG ? createWriteStream(process.env.BENCH_SERVER_LOG) : undefined;
-  server.stdout.on('data', (d) => {
-    serverLog?.write(d);
-    for (const line of String(d).split('\n')) if (/batch file (progress|processed)/.test(line)) process.stderr.write(line + '\n');
+  const {
+    files,
+    service,
+    token: mint,
+  } = await benchServer({
+    port,
+    prefix: 'imms-batch-bench-',
+    supplier: { odsCodes: ['BENCH1'] },
+    env: { LOG_LEVEL: process.env.LOG_LEVEL || 'info', BATCH_PROGRESS_LOG_MS: process.env.BATCH_PROGRESS_LOG_MS || '5000' },
+    onStdout: (d) => {
+      serverLog?.write(d);
+      for (const line of String(d).split('\n')) if (/batch file (progress|processed)/.test(line)) process.stderr.write(line + '\n');
+    },
   });
-  server.on('exit', (c) => c && process.exit(1));
-  for (;;) {
-    const ok = await fetch(`${origin}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const { dir } = files;
+  const server = service.child;
+  const token = mint();
 
   // 1. The API's own create rate, same server, same database.
-  const fixture = JSON.parse(readFileSync(join(root, 'test/fixtures/immunization.seed.json'), 'utf8'));
+  const fixture = seedFixture();
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' };
   const cpu0 = usage(server.pid).cpu;
   const api =
@@ -213,7 +160,7 @@ async function main() {
   const ingestSeconds = (Date.now() - t1) / 1000;
   const ingestCpu = usage(server.pid).cpu - cpu1;
   clearInterval(sampler);
-  server.kill('SIGTERM');
+  await service.stop();
   rmSync(dir, { recursive: true, force: true });
   const rowsPerSecond = Math.round(ROWS / ingestSeconds);
   console.log(

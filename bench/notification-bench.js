@@ -13,15 +13,11 @@
 // BENCH_CONCURRENCY (default 16) in flight, then accepts: the relay drains the backlog, and the
 // rate it does so at is the sustained delivery rate.
 'use strict';
-const { spawn, execFileSync } = require('node:child_process');
-const { generateKeyPairSync, randomUUID } = require('node:crypto');
+const { randomUUID } = require('node:crypto');
 const { createServer } = require('node:http');
-const { mkdtempSync, writeFileSync, readFileSync } = require('node:fs');
-const { tmpdir, loadavg } = require('node:os');
-const { join } = require('node:path');
-const { Client } = require('pg');
+const { loadavg } = require('node:os');
+const { benchServer, nhsNumber, seedFixture } = require('./perf/lib');
 
-const root = join(__dirname, '..');
 const port = Number(process.env.BENCH_PORT || 3919);
 const subscriptions = Number(process.env.BENCH_SUBSCRIPTIONS || 2);
 const rate = Number(process.env.BENCH_RATE || 100);
@@ -35,14 +31,12 @@ let stem = 600_000_000;
 /** The next valid NHS number (modulus 11). */
 function nextNhs() {
   for (;;) {
-    const digits = String(stem++);
-    const sum = [...digits].reduce((acc, d, i) => acc + Number(d) * (10 - i), 0);
-    const check = 11 - (sum % 11);
-    if (check !== 10) return digits + (check === 11 ? '0' : String(check));
+    const n = nhsNumber(stem++);
+    if (n) return n;
   }
 }
 
-const seedBody = JSON.parse(readFileSync(join(root, 'test/fixtures/immunization.seed.json'), 'utf8'));
+const seedBody = seedFixture();
 function body() {
   const b = structuredClone(seedBody);
   b.contained.find((r) => r.resourceType === 'Patient').identifier = [{ system: NHS, value: nextNhs() }];
@@ -59,40 +53,6 @@ async function main() {
     console.error('DATABASE_URL (PostgreSQL) is required: this measures the PostgreSQL deployment.');
     process.exit(2);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'imms-notification-bench-'));
-  const keyFile = join(dir, 'signing-key.pem');
-  writeFileSync(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  const suppliersFile = join(dir, 'suppliers.json');
-  const jwk = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'bench-1', alg: 'RS512' };
-  writeFileSync(
-    suppliersFile,
-    JSON.stringify({
-      suppliers: [{ name: 'BENCH', permissions: ['*.CRUDS'], clients: [{ clientId: 'bench-client', jwks: { keys: [jwk] } }] }],
-    }),
-  );
-  const env = {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    DATA_DIR: 'memory://',
-    AUTH_SIGNING_KEY_FILE: keyFile,
-    SUPPLIERS_FILE: suppliersFile,
-    LOG_LEVEL: 'warn',
-    NOTIFICATION_RELAY_ENABLED: 'true',
-    SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*',
-    // Phase 2 holds deliveries back with 503s: retry soon, and never give up.
-    NOTIFICATION_RETRY_BASE_MS: '50',
-    NOTIFICATION_RETRY_MAX_MS: '200',
-    NOTIFICATION_MAX_ATTEMPTS: '1000',
-  };
-  const db = new URL(url).pathname.slice(1);
-  const admin = new Client({ connectionString: new URL('/postgres', url).toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${db}`);
-  await admin.end();
-
   // The receiver: when each signal arrived, keyed by subscription and record.
   const arrivals = new Map(); // subscription id -> Map(record id -> { at, n, recordedAt })
   let received = 0;
@@ -127,22 +87,21 @@ async function main() {
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
   const hook = `http://127.0.0.1:${receiver.address().port}/hook`;
 
-  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env })
-    .toString()
-    .trim();
-  const server = spawn(
-    process.execPath,
-    [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')],
-    { env, stdio: ['ignore', process.env.BENCH_SERVER_LOG ? 'inherit' : 'ignore', 'inherit'] },
-  );
-  server.on('exit', (c) => c && process.exit(1));
-  while (
-    !(await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  )
-    await new Promise((r) => setTimeout(r, 200));
+  const { service, token: mint } = await benchServer({
+    port,
+    databaseUrl: url,
+    prefix: 'imms-notification-bench-',
+    env: {
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      NOTIFICATION_RELAY_ENABLED: 'true',
+      SUBSCRIPTION_ENDPOINT_ALLOWLIST: '127.0.0.1:*',
+      // Phase 2 holds deliveries back with 503s: retry soon, and never give up.
+      NOTIFICATION_RETRY_BASE_MS: '50',
+      NOTIFICATION_RETRY_MAX_MS: '200',
+      NOTIFICATION_MAX_ATTEMPTS: '1000',
+    },
+  });
+  const token = mint();
 
   const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' };
   const subIds = [];
@@ -261,7 +220,7 @@ async function main() {
   );
 
   const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
-  server.kill('SIGTERM');
+  await service.stop();
   receiver.close();
   console.log(
     JSON.stringify({

@@ -6,14 +6,11 @@
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/read_bench node bench/read-cpu-bench.js
 //
 // BENCH_REQUESTS (default 20000) per interaction, BENCH_CONNECTIONS (default 10), BENCH_RECORDS (default 200).
-const { spawn, execFileSync } = require('node:child_process');
-const { generateKeyPairSync, randomUUID } = require('node:crypto');
-const { mkdtempSync, writeFileSync, readFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
+const { randomUUID } = require('node:crypto');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
+const { root, benchServer, cpuSeconds, seedFixture } = require('./perf/lib');
 
-const root = join(__dirname, '..');
 // BENCH_DIST: another build to measure (e.g. a copy of dist/ from before a change).
 const dist = process.env.BENCH_DIST || join(root, 'dist');
 const requests = Number(process.env.BENCH_REQUESTS || 20000);
@@ -21,66 +18,11 @@ const connections = Number(process.env.BENCH_CONNECTIONS || 10);
 const records = Number(process.env.BENCH_RECORDS || 200);
 const port = Number(process.env.BENCH_PORT || 3921);
 const path = '/immunisation-fhir-api/FHIR/R4/Immunization';
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
-
-const cpuMs = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
-};
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-read-bench-'));
-  const keyFile = join(dir, 'signing-key.pem');
-  writeFileSync(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  const suppliersFile = join(dir, 'suppliers.json');
-  const clientKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
-  writeFileSync(
-    suppliersFile,
-    JSON.stringify({
-      suppliers: [
-        { name: 'BENCH', permissions: ['*.CRUDS'], clients: [{ clientId: 'bench', jwks: { keys: [{ ...clientKey, kid: 'bench' }] } }] },
-      ],
-    }),
-  );
-  const env = {
-    ...process.env,
-    SUPPLIERS_FILE: suppliersFile,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: process.env.DATABASE_URL ? 'memory://' : join(dir, 'data'),
-    AUTH_SIGNING_KEY_FILE: keyFile,
-    LOG_LEVEL: 'warn',
-    NOTIFICATION_RELAY_ENABLED: 'false',
-    WORKERS: '1',
-  };
-  if (process.env.DATABASE_URL) {
-    const db = new URL(process.env.DATABASE_URL).pathname.slice(1);
-    execFileSync('psql', [
-      new URL('/postgres', process.env.DATABASE_URL).toString(),
-      '-qc',
-      `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`,
-      '-c',
-      `CREATE DATABASE ${db}`,
-    ]);
-  }
   // Tokens live ten minutes: a fresh one for the measured phases, however long seeding took.
-  const token = () =>
-    execFileSync(process.execPath, [join(dist, 'auth/token-cli.js'), '--supplier', 'BENCH'], { env })
-      .toString()
-      .trim();
-  const server = spawn(process.execPath, [join(dist, 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  server.on('exit', (c) => c && process.exit(1));
-  // A failed run must not leave the server holding the port.
-  process.on('exit', () => server.exitCode === null && server.kill('SIGKILL'));
-  for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const fixture = JSON.parse(readFileSync(join(root, 'test/fixtures/immunization.seed.json'), 'utf8'));
+  const { service, token } = await benchServer({ port, prefix: 'imms-read-bench-', dist, env: { WORKERS: '1' } });
+  const fixture = seedFixture();
   let headers = { authorization: `Bearer ${token()}`, 'content-type': 'application/fhir+json' };
   const ids = [];
   for (let n = 0; n < records; n++) {
@@ -111,19 +53,17 @@ async function main() {
     const probe = await fetch(`http://127.0.0.1:${port}${pathOf(ids[0])}`, { headers });
     if (probe.status !== 200) throw new Error(`${name}: ${probe.status} ${await probe.text()}`);
     let i = 0;
-    const before = cpuMs(server.pid);
+    const before = cpuSeconds(service.child.pid);
     const r = await run({
       url: `http://127.0.0.1:${port}${path}`,
       headers,
       setupRequest: (req) => ({ ...req, path: pathOf(ids[i++ % ids.length]) }),
     });
     // The first read round warms the JIT; the second one is reported.
-    out[name] = { ...r, serverCpuMsPerRequest: +((cpuMs(server.pid) - before) / requests).toFixed(3) };
+    out[name] = { ...r, serverCpuMsPerRequest: +(((cpuSeconds(service.child.pid) - before) * 1000) / requests).toFixed(3) };
   }
   // Wait for the exit, so a next run can take the port.
-  const exited = new Promise((r) => server.once('exit', r));
-  server.kill('SIGTERM');
-  await exited;
+  await service.stop();
   console.log(JSON.stringify(out));
 }
 

@@ -11,15 +11,11 @@
 // row), 5 records per patient on average plus one patient with a long history, and ANALYZEs it.
 // BENCH_SECONDS (default 10) per workload, BENCH_CONNECTIONS (default 10).
 'use strict';
-const { spawn, execFileSync } = require('node:child_process');
-const { generateKeyPairSync } = require('node:crypto');
-const { mkdtempSync, writeFileSync, readFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
+const { existsSync } = require('node:fs');
 const autocannon = require('autocannon');
 const { Client } = require('pg');
+const { benchServer, CpuMeter, nhsNumbers, seedFixture } = require('./perf/lib');
 
-const root = join(__dirname, '..');
 const rows = Number(process.env.BENCH_ROWS || 100_000);
 const seconds = Number(process.env.BENCH_SECONDS || 10);
 const connections = Number(process.env.BENCH_CONNECTIONS || 10);
@@ -31,21 +27,9 @@ const TYPES = ['FLU', 'COVID', 'MMR', 'RSV', 'HPV'];
 const PATIENTS = Math.max(1, Math.floor(rows / 5));
 const HEAVY_ROWS = 600;
 
-/** Valid NHS numbers (modulus 11) from consecutive 9-digit stems. */
-function nhsNumbers(count, stem = 500_000_000) {
-  const out = [];
-  for (let s = stem; out.length < count; s++) {
-    const digits = String(s);
-    const sum = [...digits].reduce((acc, d, i) => acc + Number(d) * (10 - i), 0);
-    const check = 11 - (sum % 11);
-    if (check !== 10) out.push(digits + (check === 11 ? '0' : String(check)));
-  }
-  return out;
-}
-
 /** The stored representation with placeholders, key order as the write side stores it. */
 function template() {
-  const { resourceType, ...rest } = JSON.parse(readFileSync(join(root, 'test/fixtures/immunization.seed.json'), 'utf8'));
+  const { resourceType, ...rest } = seedFixture();
   rest.contained.find((r) => r.resourceType === 'Patient').identifier = [{ system: NHS, value: '__NHS__' }];
   rest.identifier = [{ system: ID_SYSTEM, value: '__ID__' }];
   rest.occurrenceDateTime = '__OCC__';
@@ -74,36 +58,6 @@ async function seed(url, patients, heavy) {
   const { rows: size } = await c.query(`SELECT pg_size_pretty(pg_total_relation_size('search_immunization')) AS size`);
   await c.end();
   return { seconds: (Date.now() - started) / 1000, identifiers: ids.map((r) => r.identifier_value), tableSize: size[0].size };
-}
-
-/**
- * CPU seconds (user + system) used so far by the server process and by the PostgreSQL backends
- * serving the bench database, from /proc (Linux): per-search CPU cost that, unlike requests/s,
- * does not depend on what else the machine is doing. Null where /proc is not available.
- */
-function cpuSeconds(serverPid, db) {
-  const { readdirSync } = require('node:fs');
-  const ticks = (pid) => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  };
-  try {
-    let pg = 0;
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      try {
-        if (
-          readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(`postgres: `) &&
-          readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${db} `)
-        )
-          pg += ticks(pid);
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    return { server: ticks(serverPid) / 100, postgres: pg / 100 };
-  } catch {
-    return null;
-  }
 }
 
 function run(token, pathFor, duration = seconds) {
@@ -140,53 +94,17 @@ async function main() {
     );
     process.exit(2);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'imms-search-bench-'));
-  const keyFile = join(dir, 'signing-key.pem');
-  writeFileSync(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  // A supplier of its own: search-only and without a rate limit (config/suppliers.json caps EMIS at 500/s).
-  const suppliersFile = join(dir, 'suppliers.json');
-  const jwk = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'bench-1', alg: 'RS512' };
-  writeFileSync(
-    suppliersFile,
-    JSON.stringify({
-      suppliers: [{ name: 'BENCH', permissions: ['*.S'], clients: [{ clientId: 'bench-client', jwks: { keys: [jwk] } }] }],
-    }),
-  );
-  const env = {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: 'memory://',
-    AUTH_SIGNING_KEY_FILE: keyFile,
-    SUPPLIERS_FILE: suppliersFile,
-    LOG_LEVEL: 'warn',
-    NOTIFICATION_RELAY_ENABLED: 'false',
-  };
   const db = new URL(url).pathname.slice(1);
-  const admin = new Client({ connectionString: new URL('/postgres', url).toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${db}`);
-  await admin.end();
+  // A supplier of its own: search-only and without a rate limit (config/suppliers.json caps EMIS at 500/s).
+  const { service, token: mint } = await benchServer({
+    port,
+    databaseUrl: url,
+    prefix: 'imms-search-bench-',
+    supplier: { permissions: ['*.S'] },
+  });
+  const token = mint();
 
-  const token = execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env })
-    .toString()
-    .trim();
-  const server = spawn(
-    process.execPath,
-    [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')],
-    { env, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  server.on('exit', (c) => c && process.exit(1));
-  while (
-    !(await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  )
-    await new Promise((r) => setTimeout(r, 200));
-
-  const [heavy, ...patients] = nhsNumbers(PATIENTS + 1);
+  const [heavy, ...patients] = nhsNumbers(PATIENTS + 1, 500_000_000);
   const seeded = await seed(url, patients, heavy);
   const pick = (list) => list[Math.floor(Math.random() * list.length)];
   const q = (params) => `${path}?${new URLSearchParams(params)}`;
@@ -202,20 +120,23 @@ async function main() {
   const results = {};
   for (const [name, pathFor] of Object.entries(workloads)) {
     await run(token, pathFor, Math.min(3, seconds)); // warm-up: JIT, plan cache, buffer cache
-    const before = cpuSeconds(server.pid, db);
+    // CPU seconds (user + system) of the server process and of the PostgreSQL backends serving
+    // the bench database, from /proc (Linux; none elsewhere): per-search CPU cost that, unlike
+    // requests/s, does not depend on what else the machine is doing.
+    const meter = existsSync('/proc/self/stat') ? new CpuMeter(() => [service.child.pid], db) : null;
     const r = await run(token, pathFor);
-    const after = cpuSeconds(server.pid, db);
-    if (before && after) {
-      r.serverCpuMsPerSearch = +(((after.server - before.server) * 1000) / r.requests).toFixed(2);
-      r.postgresCpuMsPerSearch = +(((after.postgres - before.postgres) * 1000) / r.requests).toFixed(2);
+    const m = meter?.stop();
+    if (m) {
+      r.serverCpuMsPerSearch = +((m.serviceCpu * 1000) / r.requests).toFixed(2);
+      r.postgresCpuMsPerSearch = +((m.postgresCpu * 1000) / r.requests).toFixed(2);
     }
     results[name] = r;
-    const cpu = before && after ? `  CPU/search: server ${r.serverCpuMsPerSearch} ms, PostgreSQL ${r.postgresCpuMsPerSearch} ms` : '';
+    const cpu = m ? `  CPU/search: server ${r.serverCpuMsPerSearch} ms, PostgreSQL ${r.postgresCpuMsPerSearch} ms` : '';
     console.error(
       `${name.padEnd(42)} ${String(r.searchesPerSecond).padStart(6)}/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  ${r.kBPerResponse} kB/response  non-2xx ${r.non2xx}${cpu}`,
     );
   }
-  server.kill('SIGTERM');
+  await service.stop();
   console.log(
     JSON.stringify({
       database: 'postgresql',

@@ -1,6 +1,10 @@
 'use strict';
-// Shared pieces of `npm run bench`: the service as child processes, /proc CPU and RSS, the HTTP
-// load generator, and a round-robin TCP proxy for the scale-out phase.
+// Shared pieces of every bench script — `npm run bench` (bench/perf/) and the standalone
+// bench/*.js alike: the bench's signing key and supplier, the service's environment, tokens,
+// recreating the database, the built server as a child process, CPU and RSS from /proc
+// (service and PostgreSQL backends), NHS numbers, the HTTP load generator, and a round-robin TCP
+// proxy for the scale-out phase. One module, this one, rather than a second bench/support.js:
+// run.js and seed.js already used it and it held most of these pieces.
 const { spawn, execFileSync } = require('node:child_process');
 const { generateKeyPairSync } = require('node:crypto');
 const { mkdtempSync, writeFileSync, readFileSync, readdirSync } = require('node:fs');
@@ -20,39 +24,43 @@ process.on('exit', () => {
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 const FHIR = '/immunisation-fhir-api/FHIR/R4';
 
-/** A signing key and a supplier of the bench's own: every permission, no rate limit. */
-function benchFiles() {
-  const dir = mkdtempSync(join(tmpdir(), 'imms-perf-'));
+/**
+ * A signing key and a supplier of the bench's own: every permission (unless `supplier` says
+ * otherwise), no rate limit (the example suppliers' limits would turn load into 429s).
+ */
+function benchFiles(supplier = {}, prefix = 'imms-perf-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const keyFile = join(dir, 'signing-key.pem');
   writeFileSync(keyFile, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const suppliersFile = join(dir, 'suppliers.json');
   const jwk = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'bench-1', alg: 'RS512' };
   writeFileSync(
     suppliersFile,
-    JSON.stringify({ suppliers: [{ name: 'BENCH', permissions: ['*.CRUDS'], clients: [{ clientId: 'bench', jwks: { keys: [jwk] } }] }] }),
+    JSON.stringify({
+      suppliers: [{ name: 'BENCH', permissions: ['*.CRUDS'], ...supplier, clients: [{ clientId: 'bench', jwks: { keys: [jwk] } }] }],
+    }),
   );
   return { dir, keyFile, suppliersFile };
 }
 
+/** The service's environment; without a database URL it runs on PGlite in the bench's temp dir. */
 function serviceEnv(files, databaseUrl, extra = {}) {
   return {
     ...process.env,
-    DATABASE_URL: databaseUrl,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     HOST: '127.0.0.1',
-    DATA_DIR: 'memory://',
+    DATA_DIR: databaseUrl ? 'memory://' : join(files.dir, 'data'),
     AUTH_SIGNING_KEY_FILE: files.keyFile,
     SUPPLIERS_FILE: files.suppliersFile,
-    ACCESS_TOKEN_TTL_SECONDS: '86400',
-    // One issuer for every instance (tokens are minted once, before the ports are known).
-    PUBLIC_BASE_URL: 'http://127.0.0.1:3900',
     LOG_LEVEL: 'warn',
     NOTIFICATION_RELAY_ENABLED: 'false',
     ...extra,
   };
 }
 
-function token(env) {
-  return execFileSync(process.execPath, [join(root, 'dist/auth/token-cli.js'), '--supplier', 'BENCH'], { env })
+/** A token for the bench supplier from the build's token CLI (the env must name the same key and issuer as the server's). */
+function token(env, dist = join(root, 'dist')) {
+  return execFileSync(process.execPath, [join(dist, 'auth/token-cli.js'), '--supplier', 'BENCH'], { env })
     .toString()
     .trim();
 }
@@ -67,23 +75,28 @@ async function recreateDatabase(url) {
   return db;
 }
 
-/** `node dist/main.js` (what `npm start` runs) with WORKERS passed through; resolves once /health/ready answers. */
-async function startService(env, port, workers) {
+/**
+ * `node dist/main.js` (what `npm start` runs; `dist` another build) with WORKERS passed through;
+ * resolves once /health/ready answers. `onStdout` sees the server's stdout (otherwise it goes to
+ * this stdout with BENCH_SERVER_LOG set, or nowhere); `exitOnCrash` ends this process with 1 if
+ * the server fails later on, as a standalone script whose numbers would be meaningless.
+ */
+async function startService(env, port, { workers, dist = join(root, 'dist'), onStdout, exitOnCrash = false } = {}) {
   const e = { ...env, PORT: String(port) };
   if (workers) e.WORKERS = String(workers);
-  const child = spawn(
-    process.execPath,
-    [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(root, 'dist/main.js')],
-    {
-      env: e,
-      stdio: ['ignore', process.env.BENCH_SERVER_LOG ? 'inherit' : 'ignore', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), join(dist, 'main.js')], {
+    env: e,
+    stdio: ['ignore', onStdout ? 'pipe' : process.env.BENCH_SERVER_LOG ? 'inherit' : 'ignore', 'inherit'],
+  });
+  if (onStdout) child.stdout.on('data', onStdout);
   let exited = null;
+  let ready = false;
+  let stopping = false;
   children.add(child);
   child.on('exit', (c) => {
     exited = c ?? 1;
     children.delete(child);
+    if (exitOnCrash && ready && !stopping && c) process.exit(1);
   });
   const started = Date.now();
   for (;;) {
@@ -96,6 +109,7 @@ async function startService(env, port, workers) {
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }
+  ready = true;
   return {
     child,
     port,
@@ -104,6 +118,7 @@ async function startService(env, port, workers) {
     stop: () =>
       new Promise((resolve) => {
         if (exited !== null) return resolve();
+        stopping = true;
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
         setTimeout(() => exited === null && child.kill('SIGKILL'), 10_000).unref();
@@ -111,10 +126,39 @@ async function startService(env, port, workers) {
   };
 }
 
+/**
+ * The standalone scripts' preamble: the bench's key and supplier, the database (dropped and
+ * recreated when there is a URL; PGlite in the temp dir otherwise), and the built server on `port`,
+ * ready. `token()` mints a token (they live ten minutes unless env says otherwise).
+ */
+async function benchServer({ port, databaseUrl = process.env.DATABASE_URL, supplier, env: extra, prefix, dist, onStdout }) {
+  const files = benchFiles(supplier, prefix);
+  // PORT before the token: the issuer the CLI signs with derives from it.
+  const env = serviceEnv(files, databaseUrl, { PORT: String(port), ...extra });
+  if (databaseUrl) await recreateDatabase(databaseUrl);
+  const service = await startService(env, port, { dist, onStdout, exitOnCrash: true });
+  return { files, env, service, token: () => token(env, dist) };
+}
+
+/** Clock ticks per second, the unit of /proc/<pid>/stat's CPU times. */
+const HZ = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
 function procStat(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
 }
+
+/** utime + stime of one process so far, in seconds. */
+const cpuSeconds = (pid) => procStat(pid).ticks / HZ;
+
+/** Resident set of one process, in MB. */
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
 /** The pid and all its descendants (cluster workers), from /proc. */
 function processTree(pid) {
@@ -162,14 +206,14 @@ class CpuMeter {
     const p = new Map();
     for (const pid of this.servicePids()) {
       try {
-        s.set(pid, procStat(pid).ticks);
+        s.set(pid, cpuSeconds(pid));
       } catch {
         // ended
       }
     }
     for (const pid of postgresBackends(this.db)) {
       try {
-        p.set(pid, procStat(pid).ticks);
+        p.set(pid, cpuSeconds(pid));
       } catch {
         // ended
       }
@@ -179,8 +223,7 @@ class CpuMeter {
   sampleRss() {
     for (const pid of this.servicePids()) {
       try {
-        const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-        this.rss.set(pid, Math.max(this.rss.get(pid) || 0, kb));
+        this.rss.set(pid, Math.max(this.rss.get(pid) || 0, rssMb(pid)));
       } catch {
         // ended
       }
@@ -190,14 +233,35 @@ class CpuMeter {
     clearInterval(this.timer);
     this.sampleRss();
     const end = this.sample();
-    const delta = (a, b) => [...b].reduce((sum, [pid, t]) => sum + t - (a.get(pid) ?? 0), 0) / 100;
+    const delta = (a, b) => [...b].reduce((sum, [pid, t]) => sum + t - (a.get(pid) ?? 0), 0);
     return {
       serviceCpu: delta(this.start.s, end.s),
       postgresCpu: delta(this.start.p, end.p),
-      rssMb: [...this.rss.values()].map((kb) => Math.round(kb / 1024)),
+      rssMb: [...this.rss.values()].map((mb) => Math.round(mb)),
     };
   }
 }
+
+/** The NHS number of a 9-digit stem (modulus 11 check digit), or null where the stem has none. */
+function nhsNumber(stem) {
+  const digits = String(stem);
+  const sum = [...digits].reduce((acc, d, i) => acc + Number(d) * (10 - i), 0);
+  const check = 11 - (sum % 11);
+  return check === 10 ? null : digits + (check === 11 ? '0' : String(check));
+}
+
+/** `count` valid NHS numbers from consecutive 9-digit stems. */
+function nhsNumbers(count, stem) {
+  const out = [];
+  for (let s = stem; out.length < count; s++) {
+    const n = nhsNumber(s);
+    if (n) out.push(n);
+  }
+  return out;
+}
+
+/** The test fixture every standalone script creates records from (a fresh copy each call). */
+const seedFixture = () => JSON.parse(readFileSync(join(root, 'test/fixtures/immunization.seed.json'), 'utf8'));
 
 /**
  * autocannon against one workload. `next(i)` returns {method, path, headers?, body?} for request i
@@ -264,8 +328,14 @@ module.exports = {
   token,
   recreateDatabase,
   startService,
+  benchServer,
   processTree,
+  cpuSeconds,
+  rssMb,
   CpuMeter,
+  nhsNumber,
+  nhsNumbers,
+  seedFixture,
   httpLoad,
   summarise,
   roundRobinProxy,

@@ -58,11 +58,13 @@ async function main() {
   const db = await L.recreateDatabase(databaseUrl);
   const files = L.benchFiles();
   // Background pollers off: they would add statements to the captures and CPU to the measurements.
-  const quiet = { BATCH_WORKER_ENABLED: 'false' };
+  // One issuer for every instance (tokens are minted once, before the ports are known), and tokens
+  // that outlive the run.
+  const quiet = { BATCH_WORKER_ENABLED: 'false', ACCESS_TOKEN_TTL_SECONDS: '86400', PUBLIC_BASE_URL: 'http://127.0.0.1:3900' };
   const env = L.serviceEnv(files, databaseUrl, quiet);
   const tokenValue = L.token(env);
   const basePort = Number(process.env.BENCH_PORT || 3960);
-  let service = await L.startService(env, basePort, o.workers[0]);
+  let service = await L.startService(env, basePort, { workers: o.workers[0] });
   log(`service up (${service.pids().length} process(es)); seeding ${o.records} records for ${o.patients} patients`);
 
   // Seed: templates through the API, the 10k-record stage, its search p99, then the rest.
@@ -122,7 +124,7 @@ async function main() {
   const capUrl = new URL(databaseUrl);
   capUrl.hostname = '127.0.0.1';
   capUrl.port = String(proxy.port);
-  const capturing = await L.startService(L.serviceEnv(files, capUrl.toString(), quiet), basePort + 1, 1);
+  const capturing = await L.startService(L.serviceEnv(files, capUrl.toString(), quiet), basePort + 1, { workers: 1 });
   const captured = {};
   const send = async (r) => {
     const res = await fetch(`http://127.0.0.1:${capturing.port}${r.path}`, {
@@ -171,7 +173,7 @@ async function main() {
   for (const w of o.workers) {
     if (w !== o.workers[0] || !service) {
       await service?.stop();
-      service = await L.startService(env, basePort, w);
+      service = await L.startService(env, basePort, { workers: w });
     }
     http[w] = {};
     for (const name of names) http[w][name] = await runHttp(service, db, list, name, o, tokenValue);
@@ -212,7 +214,7 @@ async function main() {
   if (!o.only || o.only.includes('mixed')) {
     for (const n of [1, 2]) {
       const instances = [];
-      for (let k = 0; k < n; k++) instances.push(await L.startService(env, basePort + 2 + k, 1));
+      for (let k = 0; k < n; k++) instances.push(await L.startService(env, basePort + 2 + k, { workers: 1 }));
       const rr = await L.roundRobinProxy(instances.map((s) => s.port));
       const front = { base: `http://127.0.0.1:${rr.port}${L.FHIR}`, pids: () => instances.flatMap((s) => s.pids()) };
       scaleOut[n] = await runHttp(front, db, list, 'mixed', o, tokenValue);

@@ -9,7 +9,7 @@
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { Client } = require('pg');
-const { root } = require('./lib');
+const { root, nhsNumbers } = require('./lib');
 
 const NHS_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
 const ID_SYSTEM = 'https://bench.example/ids';
@@ -21,18 +21,6 @@ const NOT_SEEDED = {
   // Written after the response by the audit recorder (batched, append-only), not by the create.
   audit_event: 'the access log, not the record',
 };
-
-/** Valid NHS numbers (modulus 11) from consecutive 9-digit stems. */
-function nhsNumbers(count, stem) {
-  const out = [];
-  for (let s = stem; out.length < count; s++) {
-    const digits = String(s);
-    const sum = [...digits].reduce((acc, d, i) => acc + Number(d) * (10 - i), 0);
-    const check = 11 - (sum % 11);
-    if (check !== 10) out.push(digits + (check === 11 ? '0' : String(check)));
-  }
-  return out;
-}
 
 /** The create body of a vaccine type (examples/immunization-create.json with that type's diseases). */
 function body(type, identifier, nhsNumber, occurrence) {
