@@ -80,7 +80,12 @@ async function main() {
     port,
     prefix: 'imms-batch-bench-',
     supplier: { odsCodes: ['BENCH1'] },
-    env: { LOG_LEVEL: process.env.LOG_LEVEL || 'info', BATCH_PROGRESS_LOG_MS: process.env.BATCH_PROGRESS_LOG_MS || '5000' },
+    env: {
+      LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+      BATCH_PROGRESS_LOG_MS: process.env.BATCH_PROGRESS_LOG_MS || '5000',
+      // One process: the CPU and RSS figures below are that process's (WORKERS=auto would fork).
+      WORKERS: process.env.WORKERS || '1',
+    },
     onStdout: (d) => {
       serverLog?.write(d);
       for (const line of String(d).split('\n')) if (/batch file (progress|processed)/.test(line)) process.stderr.write(line + '\n');

@@ -101,6 +101,8 @@ async function main() {
     databaseUrl: url,
     prefix: 'imms-search-bench-',
     supplier: { permissions: ['*.S'] },
+    // One process: the server CPU per search below is that process's (WORKERS=auto would fork).
+    env: { WORKERS: process.env.WORKERS || '1' },
   });
   const token = mint();
 
