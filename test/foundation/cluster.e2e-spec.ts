@@ -1,11 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { PROJECT_ROOT } from '../../src/config/app-config';
-import { SWC_REGISTER } from '../support/server-process';
+import { freePort, logLines, Run, run, waitFor as waitForRun } from '../support/server-process';
 import { onPostgres, TEST_PG_URL } from '../support/test-app';
 
 /**
@@ -14,59 +13,10 @@ import { onPostgres, TEST_PG_URL } from '../support/test-app';
  * total across them, a killed worker is replaced and SIGTERM stops everything with exit 0; on the
  * embedded PGlite the setting is forced to one process, with a log line saying why.
  */
-const REGISTER = SWC_REGISTER;
 const SLOW = 180_000;
 const FHIR = '/immunisation-fhir-api/FHIR/R4';
 
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-function run(script: string, args: string[], vars: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['-r', REGISTER, join(PROJECT_ROOT, script), ...args], {
-    cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...vars },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
-
-type Line = Record<string, unknown>;
-const logLines = (text: string): Line[] =>
-  text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Line);
-
-async function waitFor<T>(what: string, probe: () => T | undefined, r: Run, ms = 150_000): Promise<T> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (r.child.exitCode !== null) throw new Error(`exited ${r.child.exitCode} before ${what}: ${r.stderr()}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((res, rej) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
+const waitFor = <T>(what: string, probe: () => T | undefined, r: Run, ms = 150_000) => waitForRun(what, probe, r, ms);
 
 /** One request on a connection of its own, so the cluster's round-robin hands each to the next worker. */
 const get = (url: string, token: string) => fetch(url, { headers: { Authorization: `Bearer ${token}`, Connection: 'close' } });

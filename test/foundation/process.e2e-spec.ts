@@ -1,11 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, JSONWebKeySet, jwtVerify } from 'jose';
-import { PROJECT_ROOT } from '../../src/config/app-config';
-import { freePort, SWC_REGISTER } from '../support/server-process';
+import { freePort, logLines, Run, run, waitFor as waitForRun } from '../support/server-process';
 import { onPostgres } from '../support/test-app';
 import { createDatabase } from '../support/test-database';
 
@@ -16,48 +14,7 @@ import { createDatabase } from '../support/test-database';
  */
 const SLOW = 120_000;
 
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-/** A clean environment: nothing from the caller's (no stray DATABASE_URL), only what we set. */
-function env(vars: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...vars };
-}
-
-function run(script: string, args: string[], vars: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['-r', SWC_REGISTER, join(PROJECT_ROOT, script), ...args], {
-    cwd: PROJECT_ROOT,
-    env: env(vars),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
-
-const logLines = (text: string) =>
-  text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-
-async function waitFor<T>(what: string, probe: () => T | undefined, r: Run, ms = 100_000): Promise<T> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (r.child.exitCode !== null) throw new Error(`exited ${r.child.exitCode} before ${what}: ${r.stderr()}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, probe: () => T | undefined, r: Run, ms = 100_000) => waitForRun(what, probe, r, ms);
 
 const ready = (r: Run) => waitFor('ready', () => logLines(r.stdout()).find((l) => l.msg === 'ready'), r);
 

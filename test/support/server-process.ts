@@ -15,6 +15,49 @@ export const SWC_REGISTER = join(__dirname, 'swc-register.js');
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A script of the project run as its own process with only the given environment, its output captured. */
+export interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+/** Runs `script` (a .ts path below the project root) the way `npm start` would, compiled per file by swc. */
+export function run(script: string, args: string[], vars: Record<string, string>): Run {
+  const child = spawn(process.execPath, ['-r', SWC_REGISTER, join(ROOT, script), ...args], {
+    cwd: ROOT,
+    // A clean environment: nothing from the caller's (no stray DATABASE_URL), only what is set here.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...vars },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+/** The JSON log lines of a captured output. */
+export const logLines = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** Polls `probe` until it gives a value; fails at once if the process exits first. */
+export async function waitFor<T>(what: string, probe: () => T | undefined, r: Run, ms: number): Promise<T> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (r.child.exitCode !== null) throw new Error(`exited ${r.child.exitCode} before ${what}: ${r.stderr()}`);
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
