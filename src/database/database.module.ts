@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { Global, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -26,8 +27,12 @@ export class DatabaseModule implements OnApplicationBootstrap {
     private readonly logger: JsonLogger,
   ) {}
 
-  /** Migrations run on every start (idempotent, serialised across instances by an advisory lock). */
+  /**
+   * Migrations run on every start (idempotent, serialised across instances by an advisory lock),
+   * except in a cluster worker: its primary migrated before forking (src/cluster.ts).
+   */
   async onApplicationBootstrap() {
+    if (cluster.isWorker) return;
     const applied = await runMigrations(this.ds);
     if (applied.length > 0) this.logger.info('migrations applied', { migrations: applied });
   }

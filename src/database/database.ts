@@ -74,9 +74,19 @@ export class Tx implements SqlExecutor {
     this.committed.push(fn);
   }
 
-  /** Called by Database.withTransaction once the COMMIT has succeeded. */
+  /**
+   * Called by Database.withTransaction once the COMMIT has succeeded. Nothing here may turn a
+   * committed change into an error for the caller (who would retry a write that happened): a
+   * throwing callback is skipped, the rest still run.
+   */
   runAfterCommit() {
-    for (const fn of this.committed.splice(0)) fn();
+    for (const fn of this.committed.splice(0)) {
+      try {
+        fn();
+      } catch {
+        /* after-commit work is a nudge (events, metrics); the change itself is durable */
+      }
+    }
   }
 
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Rows<T>> {
