@@ -7,11 +7,9 @@ import { Database } from '../../src/database/database';
 import nationalFlu from '../fixtures/batch/national-e2e-flu-create.json';
 import { fileName, fileOf, fluRow, HEADER_LINE, NATIONAL_FLU_FLAT, rowLine } from '../fixtures/batch/flat-rows';
 import { fhirClient } from '../support/fhir-client';
-import { BASE } from '../support/immunization-fixture';
 import { startTestApp, TestApp, testSupplier } from '../support/test-app';
-import { batchClient, csvRows } from './support/batch-client';
+import { batchClient, csvRows, IDS, recordsByIdentifier } from './support/batch-client';
 
-const IDS = 'https://batch.example.org/ids';
 const rowValues = (r: Record<string, string>) => FIELDS.map((f) => r[f]);
 
 describe('batch files', () => {
@@ -40,11 +38,7 @@ describe('batch files', () => {
   });
   afterAll(() => t.close());
 
-  const byIdentifier = async (value: string) => {
-    const res = await api.get(`${BASE}/Immunization?identifier=${encodeURIComponent(`${IDS}|${value}`)}`);
-    expect(res.status).toBe(200);
-    return (res.body.entry ?? []).filter((e: any) => e.resource.resourceType === 'Immunization').map((e: any) => e.resource);
-  };
+  const byIdentifier = (value: string) => recordsByIdentifier(api, value);
 
   it('applies a good file of NEW, UPDATE and DELETE rows: read, search, history and the change feed agree; empty BusAck', async () => {
     const [a, b, c] = [id('a'), id('b'), id('c')];

@@ -1,10 +1,7 @@
 import { fileName, fileOf, fluRow } from '../fixtures/batch/flat-rows';
 import { fhirClient } from '../support/fhir-client';
-import { BASE } from '../support/immunization-fixture';
 import { startTestApp, TestApp, testSupplier } from '../support/test-app';
-import { batchClient, csvRows } from './support/batch-client';
-
-const IDS = 'https://batch.example.org/ids';
+import { batchClient, csvRows, recordsByIdentifier } from './support/batch-client';
 
 // One lane and large chunks: every row of the file is in one chunk, so rows repeating an
 // identifier go through the batched path's runs (a repeated identifier starts a new run).
@@ -24,11 +21,7 @@ describe('batch chunks with repeated identifiers', () => {
   });
   afterAll(() => t.close());
 
-  const byIdentifier = async (value: string) => {
-    const res = await api.get(`${BASE}/Immunization?identifier=${encodeURIComponent(`${IDS}|${value}`)}`);
-    expect(res.status).toBe(200);
-    return (res.body.entry ?? []).filter((e: any) => e.resource.resourceType === 'Immunization').map((e: any) => e.resource);
-  };
+  const byIdentifier = (value: string) => recordsByIdentifier(api, value);
 
   it('applies rows of one identifier in file order within a chunk; a repeated NEW fails alone as a duplicate', async () => {
     const [x, y, z, w] = [id('x'), id('y'), id('z'), id('w')];

@@ -1,4 +1,6 @@
 import { PipeCsvParser } from '../../../src/batch/domain/csv';
+import type { fhirClient } from '../../support/fhir-client';
+import { BASE } from '../../support/immunization-fixture';
 import type { TestApp } from '../../support/test-app';
 
 export const BATCH = '/immunisation-fhir-api/batch';
@@ -35,4 +37,14 @@ export function batchClient(t: TestApp, token: string) {
 export function csvRows(text: string): string[][] {
   const p = new PipeCsvParser();
   return [...p.push(text), ...p.end()];
+}
+
+/** The identifier system of the rows the batch fixtures write. */
+export const IDS = 'https://batch.example.org/ids';
+
+/** The live records found by an identifier search for one of the fixtures' identifier values. */
+export async function recordsByIdentifier(api: ReturnType<typeof fhirClient>, value: string): Promise<any[]> {
+  const res = await api.get(`${BASE}/Immunization?identifier=${encodeURIComponent(`${IDS}|${value}`)}`);
+  expect(res.status).toBe(200);
+  return (res.body.entry ?? []).filter((e: any) => e.resource.resourceType === 'Immunization').map((e: any) => e.resource);
 }
